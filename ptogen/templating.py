@@ -1,0 +1,79 @@
+"""The Jinja side of generation: which base templates exist, which hooks they declare, and the environment.
+
+A base template is a whole C++ file with named holes (`{% block name %}default{% endblock %}`); an arch's
+hook file for it `{% extends %}` it and overrides some holes. Base templates live at the top of
+`templates/`; hook files are reached under the `hooks/` prefix of the arch being rendered, so one hook
+folder can sit anywhere (a copy in a temporary directory renders exactly like the original).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
+
+from ptogen import paths
+
+HOOKS_PREFIX = "hooks"
+
+
+@dataclass(frozen=True)
+class Output:
+    template: str  # base template name under templates/
+    filename: str  # file written to generated/<arch>/
+
+
+# One entry per emitted file; the order is the order of `ptogen generate`'s report.
+OUTPUTS: tuple[Output, ...] = (
+    Output("platform_config.h.j2", "platform_config.h"),
+    Output("kernel_args.h.j2", "kernel_args.h"),
+    Output("device_runner.h.j2", "device_runner.h"),
+    Output("device_runner.cpp.j2", "device_runner.cpp"),
+    Output("c_api.cpp.j2", "pto_runtime_c_api.cpp"),
+)
+
+
+def _hex(value: int, width: int = 0) -> str:
+    return f"0x{value:0{width}X}"
+
+
+def make_environment(hook_folder: Path | None = None, templates: Path | None = None) -> jinja2.Environment:
+    """An environment that renders base templates, and the hook files of one arch under `hooks/`."""
+    base = jinja2.FileSystemLoader(str(templates or paths.templates_dir()))
+    loaders: list[jinja2.BaseLoader] = []
+    if hook_folder is not None:
+        loaders.append(jinja2.PrefixLoader({HOOKS_PREFIX: jinja2.FileSystemLoader(str(hook_folder))}))
+    loaders.append(base)
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["hex"] = _hex
+    return env
+
+
+def block_names(ast: nodes.Template) -> dict[str, int]:
+    """Every `{% block %}` in a parsed template (nested ones too), with the line it starts on."""
+    return {block.name: block.lineno for block in ast.find_all(nodes.Block)}
+
+
+@cache
+def _declared_hooks_cached(templates: Path) -> dict[str, frozenset[str]]:
+    env = make_environment(templates=templates)
+    declared: dict[str, frozenset[str]] = {}
+    for output in OUTPUTS:
+        source, filename, _ = env.loader.get_source(env, output.template)
+        declared[output.template] = frozenset(block_names(env.parse(source, output.template, filename)))
+    return declared
+
+
+def declared_hooks(templates: Path | None = None) -> dict[str, frozenset[str]]:
+    """Base template name -> the hook blocks it declares (what an arch may override)."""
+    return _declared_hooks_cached((templates or paths.templates_dir()).resolve())

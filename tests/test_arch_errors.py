@@ -1,0 +1,176 @@
+"""Every hook-folder mistake is an error naming the file, the line and the key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ptogen.arch import ArchError, load_arch
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def only_problem(folder: Path):
+    with pytest.raises(ArchError) as caught:
+        load_arch(folder)
+    assert len(caught.value.problems) == 1, str(caught.value)
+    return caught.value.problems[0], str(caught.value)
+
+
+def test_the_shipped_arches_load(a2a3_folder):
+    arch = load_arch(a2a3_folder)
+    assert arch.name == "a2a3" and arch.cores.max_block_dim == 24 and arch.aicpu.scheduler_threads == 4
+
+
+def test_missing_key(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    edit(toml, "launch_threads = 6\n", "")
+    problem, message = only_problem(folder)
+    assert problem.key == "aicpu.launch_threads"
+    assert problem.line == line_of(toml, "[aicpu]")
+    assert re.search(r"arch\.toml:\d+: aicpu\.launch_threads: missing required key", message)
+
+
+def test_wrong_type(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    edit(toml, "max_block_dim = 24", 'max_block_dim = "24"')
+    problem, message = only_problem(folder)
+    assert (problem.key, problem.line) == ("cores.max_block_dim", line_of(toml, "max_block_dim"))
+    assert "must be a integer, got str '24'" in message.replace("an integer", "a integer")
+    assert str(toml) in message
+
+
+def test_bool_is_not_an_integer(arch_copy):
+    folder = arch_copy()
+    edit(folder / "arch.toml", "aic_per_block = 1", "aic_per_block = true")
+    problem, _ = only_problem(folder)
+    assert problem.key == "cores.aic_per_block"
+
+
+def test_typo_suggests_the_close_match(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    edit(toml, "sys_counter_hz", "sys_countr_hz")
+    with pytest.raises(ArchError) as caught:
+        load_arch(folder)
+    by_key = {p.key: p for p in caught.value.problems}
+    typo = by_key["timing.sys_countr_hz"]
+    assert typo.line == line_of(toml, "sys_countr_hz")
+    assert "unknown key (did you mean 'sys_counter_hz'?)" in typo.message
+    assert "timing.sys_counter_hz" in by_key  # and the real key is reported missing
+
+
+def test_bad_choice_suggests_the_close_match(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    edit(toml, '"before_aicpu_launch"', '"before_aicpu_lunch"')
+    problem, message = only_problem(folder)
+    assert (problem.key, problem.line) == ("kernel_args.device_copy", line_of(toml, "device_copy"))
+    assert "did you mean 'before_aicpu_launch'?" in message
+
+
+def test_error_inside_an_array_of_tables_points_at_its_entry(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    edit(toml, 'role = "dep_gen_base"', 'role = "dep_gen_bsae"')
+    problem, message = only_problem(folder)
+    assert problem.key == "kernel_args.extra_fields[2].role"
+    assert problem.line == line_of(toml, "dep_gen_bsae")
+    assert "did you mean 'dep_gen_base'?" in message
+
+
+def test_rule_of_the_model(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    edit(toml, "launch_threads = 6", "launch_threads = 2")
+    problem, message = only_problem(folder)
+    assert (problem.key, problem.line) == ("aicpu.launch_threads", line_of(toml, "launch_threads"))
+    assert "must be >= aicpu.scheduler_threads (4)" in message
+
+
+def test_register_outside_its_block(arch_copy):
+    folder = arch_copy()
+    edit(folder / "arch.toml", "cond = 0x4C8", "cond = 0x2000")
+    problem, message = only_problem(folder)
+    assert problem.key == "registers.cond" and "outside the register block" in message
+
+
+def test_feature_without_its_kernel_args_field(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    text = toml.read_text()
+    start = text.index("[[kernel_args.extra_fields]]\nname = \"dep_gen_data_base\"")
+    end = text.index("[[kernel_args.extra_fields]]", start + 1)
+    toml.write_text(text[:start] + text[end:])
+    problem, message = only_problem(folder)
+    assert (problem.key, problem.line) == ("features.dep_gen", line_of(toml, "dep_gen = true"))
+    assert "no kernel_args.extra_fields entry has role 'dep_gen_base'" in message
+
+
+def test_toml_syntax_error(arch_copy):
+    folder = arch_copy()
+    toml = folder / "arch.toml"
+    edit(toml, "cond = 0x4C8", "cond = = 0x4C8")
+    problem, _ = only_problem(folder)
+    assert problem.line == line_of(toml, "cond = =")
+
+
+def test_override_of_an_undeclared_hook(arch_copy):
+    folder = arch_copy()
+    hooks = folder / "device_runner.cpp.j2"
+    edit(hooks, "{% block device_reset %}", "{% block device_rest %}")
+    problem, message = only_problem(folder)
+    assert (problem.path, problem.key) == (hooks, "device_rest")
+    assert problem.line == line_of(hooks, "block device_rest")
+    assert "declares no hook named 'device_rest' (did you mean 'device_reset'?)" in message
+
+
+def test_hook_file_for_no_base_template(arch_copy):
+    folder = arch_copy()
+    (folder / "device_runer.cpp.j2").write_text('{% extends "device_runer.cpp.j2" %}\n')
+    problem, message = only_problem(folder)
+    assert problem.key == "device_runer.cpp.j2" and "did you mean 'device_runner.cpp.j2'?" in message
+
+
+def test_hook_file_must_extend_its_base(arch_copy):
+    folder = arch_copy()
+    hooks = folder / "device_runner.cpp.j2"
+    edit(hooks, '{% extends "device_runner.cpp.j2" %}', '{% extends "device_runner.h.j2" %}')
+    problem, message = only_problem(folder)
+    assert (problem.key, problem.line) == ("extends", 1)
+    assert 'must extend "device_runner.cpp.j2"' in message
+
+
+def test_code_outside_hook_blocks_is_refused(arch_copy):
+    folder = arch_copy()
+    hooks = folder / "device_runner.cpp.j2"
+    hooks.write_text(hooks.read_text() + "\n{% if true %}stray{% endif %}\n")
+    problem, message = only_problem(folder)
+    assert problem.line == len(hooks.read_text().splitlines())
+    assert "only hook blocks may appear outside blocks" in message
+
+
+def test_all_problems_are_reported_together(arch_copy):
+    folder = arch_copy()
+    edit(folder / "arch.toml", "cond = 0x4C8", 'cond = "x"')
+    edit(folder / "arch.toml", "ffts = true", "fts = true")
+    edit(folder / "device_runner.cpp.j2", "{% block device_reset %}", "{% block device_rest %}")
+    with pytest.raises(ArchError) as caught:
+        load_arch(folder)
+    keys = {p.key for p in caught.value.problems}
+    assert {"registers.cond", "features.fts", "features.ffts", "device_rest"} <= keys
