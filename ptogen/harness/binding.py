@@ -151,6 +151,15 @@ class RunTiming:
     device_wall_ns: int
 
 
+def _c_int(name: str, value: int) -> int:
+    """`value` if it fits a C int; ctypes would silently truncate it (turning 2**32 into callable id 0)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HostRuntimeError(f"{name} must be an int, got {value!r}")
+    if not -(1 << 31) <= value < (1 << 31):
+        raise HostRuntimeError(f"{name} {value} does not fit in a 32-bit int")
+    return value
+
+
 def _host_buffer(data: Any, *, writable: bool) -> tuple[int, int, Any]:
     """(address, size in bytes, keep-alive object) of a contiguous host buffer (numpy array, bytes, ...)."""
     array = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
@@ -169,11 +178,11 @@ class DeviceContext:
 
     def __init__(self, runtime: HostRuntime) -> None:
         self.runtime = runtime
+        size = runtime.get_runtime_size()
         handle = runtime.raw("create_device_context")()
         if not handle:
             raise HostRuntimeError(f"create_device_context returned NULL ({runtime.path})")
         self._handle: int | None = handle
-        size = runtime.get_runtime_size()
         # Over-allocate so the Runtime image can start on an aligned address whatever the allocator gives.
         self._runtime_storage = ctypes.create_string_buffer(size + self.RUNTIME_BUFFER_ALIGNMENT)
         base = ctypes.addressof(self._runtime_storage)
@@ -201,14 +210,15 @@ class DeviceContext:
         args: list[Any] = []
         for binary in binaries:
             args += [binary or None, len(binary)]
-        self.runtime.call("simpler_init", self.handle, device_id, *args)
+        self.runtime.call("simpler_init", self.handle, _c_int("device_id", device_id), *args)
 
     def ensure_acl_ready(self, device_id: int) -> None:
-        self.runtime.call("ensure_acl_ready_ctx", self.handle, device_id)
+        self.runtime.call("ensure_acl_ready_ctx", self.handle, _c_int("device_id", device_id))
 
     def prepare_callable(self, callable_id: int, blob: bytes) -> None:
         buffer = ctypes.create_string_buffer(bytes(blob), len(blob))
-        self.runtime.call("prepare_callable", self.handle, callable_id, ctypes.addressof(buffer))
+        self.runtime.call("prepare_callable", self.handle, _c_int("callable_id", callable_id),
+                          ctypes.addressof(buffer))
         self._callables[callable_id] = buffer
 
     def run_prepared(self, callable_id: int, task_args: TaskArgs | ChipStorageTaskArgs, block_dim: int = 0,
@@ -217,14 +227,16 @@ class DeviceContext:
         storage = task_args.storage if isinstance(task_args, TaskArgs) else task_args
         if not isinstance(storage, ChipStorageTaskArgs):
             raise HostRuntimeError(f"task_args must be TaskArgs or ChipStorageTaskArgs, got {type(task_args).__name__}")
+        flags = [_c_int(name, int(value) if isinstance(value, bool) else value) for name, value in (
+            ("block_dim", block_dim), ("aicpu_thread_num", aicpu_thread_num), ("swimlane", swimlane),
+            ("dump_tensor", dump_tensor), ("pmu", pmu), ("dep_gen", dep_gen), ("scope_stats", scope_stats))]
         timing = PtoRunTiming()
-        self.runtime.call("run_prepared", self.handle, self._runtime_buffer, callable_id, ctypes.addressof(storage),
-                          block_dim, aicpu_thread_num, int(swimlane), int(dump_tensor), int(pmu), int(dep_gen),
-                          int(scope_stats), os.fsencode(output_prefix), ctypes.byref(timing))
+        self.runtime.call("run_prepared", self.handle, self._runtime_buffer, _c_int("callable_id", callable_id),
+                          ctypes.addressof(storage), *flags, os.fsencode(output_prefix), ctypes.byref(timing))
         return RunTiming(host_wall_ns=timing.host_wall_ns, device_wall_ns=timing.device_wall_ns)
 
     def unregister_callable(self, callable_id: int) -> None:
-        self.runtime.call("unregister_callable", self.handle, callable_id)
+        self.runtime.call("unregister_callable", self.handle, _c_int("callable_id", callable_id))
         self._callables.pop(callable_id, None)
 
     def finalize(self) -> None:
