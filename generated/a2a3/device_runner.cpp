@@ -999,8 +999,10 @@ int DeviceRunner::run_prepared(void *runtime_buffer, int32_t callable_id, const 
     if (rc != 0)
         return last_error_ != error_before ? (rc < 0 ? rc : PTO_ERR_RUNTIME)
                                            : fail(PTO_ERR_RUNTIME, "run_prepared: binding callable %d failed (%d)", callable_id, rc);
+    rc = ensure_slot(runtime_image_slot_, runtime_variant_size(), "the Runtime image");
+    if (rc != 0) return rc;
     const LaunchShape shape{block_dim_, PLATFORM_AIC_PER_BLOCKDIM, PLATFORM_AIV_PER_BLOCKDIM, num_aicore_,
-                            config.aicpu_thread_num};
+                            config.aicpu_thread_num, runtime_image_slot_.dev};
     rc = runtime_prepare_launch(holder.runtime, &shape);
     if (rc != 0) return fail(PTO_ERR_RUNTIME, "run_prepared: the runtime variant rejected block_dim %d (%d)", block_dim_, rc);
 
@@ -1013,7 +1015,6 @@ int DeviceRunner::run_prepared(void *runtime_buffer, int32_t callable_id, const 
     kernel_args_.device_wall_data_base = reinterpret_cast<uint64_t>(device_wall_dev_);
     rc = build_register_table(RegisterKind::CONTROL, register_table_slot_, block_dim_, num_aicore_, &kernel_args_.regs);
     if (rc == 0) rc = collectors_prepare(config, num_aicore_, config.aicpu_thread_num);
-    if (rc == 0) rc = ensure_slot(runtime_image_slot_, runtime_variant_size(), "the Runtime image");
     if (rc == 0) rc = copy_to_device(runtime_image_slot_.dev, holder.runtime, runtime_variant_size());
     if (rc != 0) return rc;
     kernel_args_.runtime_args = reinterpret_cast<uint64_t>(runtime_image_slot_.dev);

@@ -63,6 +63,7 @@ struct LaunchShape {
     int aiv_per_block;
     int num_aicore;       // block_dim * (aic_per_block + aiv_per_block)
     int aicpu_thread_num; // threads that run the variant's AICPU program
+    const void *device_image;  // where the Runtime image is copied for this run (device address)
 };
 
 }  // namespace pto

@@ -1,0 +1,87 @@
+// Turns a pulled collector region into files under the run's output prefix. This is the raw export that
+// every collector shares: the region's records, lane by lane, plus a JSON summary of what each lane
+// wrote and dropped. Collector-specific views (traces, CSV, manifests) are built on top of these files.
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+
+#include "pto/collector_layout.h"
+
+namespace {
+
+const char *kind_name(pto::CollectorKind kind) {
+    switch (kind) {
+        case pto::CollectorKind::L2_SWIMLANE: return "l2_swimlane";
+        case pto::CollectorKind::DUMP_TENSOR: return "dump_tensor";
+        case pto::CollectorKind::PMU: return "pmu";
+        case pto::CollectorKind::SCOPE_STATS: return "scope_stats";
+        case pto::CollectorKind::DEP_GEN: return "dep_gen";
+    }
+    return "unknown";
+}
+
+int reason(char *why, size_t why_len, const std::string &text) {
+    if (why_len) std::snprintf(why, why_len, "%s", text.c_str());
+    return -1;
+}
+
+// mkdir -p: the prefix is the user's choice and may not exist yet.
+bool make_directories(const std::string &path) {
+    std::string partial;
+    for (size_t i = 0; i <= path.size(); ++i) {
+        if (i == path.size() || path[i] == '/') {
+            if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return false;
+        }
+        if (i < path.size()) partial += path[i];
+    }
+    return true;
+}
+
+}  // namespace
+
+extern "C" int collector_export(pto::CollectorKind kind, const void *region, size_t region_bytes,
+                                const char *output_prefix, uint64_t sys_counter_hz, char *why, size_t why_len) {
+    if (region == nullptr || region_bytes < sizeof(pto::CollectorRegionHeader))
+        return reason(why, why_len, "the region is smaller than its header");
+    pto::CollectorRegionHeader header;
+    std::memcpy(&header, region, sizeof header);
+    if (header.magic != pto::kCollectorMagic) return reason(why, why_len, "the region header lost its magic (overwritten?)");
+    const pto::CollectorGeometry geometry{header.lanes, header.record_size, header.lane_capacity};
+    if (geometry.region_bytes() > region_bytes) return reason(why, why_len, "the header describes more lanes than the region holds");
+    if (output_prefix == nullptr || *output_prefix == '\0') return reason(why, why_len, "no output prefix");
+    const std::string dir = output_prefix;
+    if (!make_directories(dir)) return reason(why, why_len, "cannot create " + dir + ": " + std::strerror(errno));
+
+    const std::string base = dir + "/" + kind_name(kind);
+    FILE *records = std::fopen((base + ".bin").c_str(), "wb");
+    FILE *summary = std::fopen((base + ".json").c_str(), "w");
+    if (records == nullptr || summary == nullptr) {
+        if (records) std::fclose(records);
+        if (summary) std::fclose(summary);
+        return reason(why, why_len, "cannot write " + base + ".{bin,json}");
+    }
+    std::fprintf(summary,
+                 "{\"collector\": \"%s\", \"record_size\": %u, \"lane_capacity\": %" PRIu64 ", \"level\": %u, "
+                 "\"sys_counter_hz\": %" PRIu64 ", \"lanes\": [",
+                 kind_name(kind), header.record_size, header.lane_capacity, header.level, sys_counter_hz);
+    const auto *bytes = static_cast<const uint8_t *>(region);
+    uint64_t offset_in_file = 0;
+    bool ok = true;
+    for (uint32_t lane = 0; lane < header.lanes; ++lane) {
+        pto::CollectorLaneHeader lane_header;
+        std::memcpy(&lane_header, bytes + geometry.lane_offset(lane), sizeof lane_header);
+        const uint64_t kept = lane_header.written < header.lane_capacity ? lane_header.written : header.lane_capacity;
+        const uint64_t size = kept * header.record_size;
+        ok = ok && std::fwrite(bytes + geometry.lane_offset(lane) + sizeof lane_header, 1, size, records) == size;
+        std::fprintf(summary, "%s{\"lane\": %u, \"records\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"offset\": %" PRIu64 "}",
+                     lane ? ", " : "", lane, kept, lane_header.dropped, offset_in_file);
+        offset_in_file += size;
+    }
+    std::fprintf(summary, "]}\n");
+    ok = std::fclose(records) == 0 && ok;
+    ok = std::fclose(summary) == 0 && ok;
+    return ok ? 0 : reason(why, why_len, "short write to " + base + ".bin");
+}

@@ -1,0 +1,22 @@
+// host_build_graph's AICore side: a task word is the task's index in the Runtime image; the task holds
+// its kernel's device address and its raw arguments.
+#include "hbg/runtime.h"
+#include "kernel_args.h"
+#include "pto/device/fatal.h"
+#include "pto/device/platform.h"
+#include "pto/device/variant.h"
+
+namespace pto::device {
+
+void aicore_variant_run_task(const KernelArgs &, Runtime *runtime, int core, uint32_t task_word) {
+    if (task_word >= static_cast<uint32_t>(runtime->task_count)) {
+        raise_fatal(&runtime->common, FATAL_BAD_TASK, "AICore %d was given task %u of %d", core, task_word, runtime->task_count);
+        return;
+    }
+    hbg::Task &task = runtime->tasks[task_word];
+    if (call_kernel(task.function_addr, reinterpret_cast<int64_t *>(task.args)) != 0)
+        raise_fatal(&runtime->common, FATAL_BAD_TASK, "task %u: no kernel at device address 0x%llx (func_id %d)", task_word,
+                    static_cast<unsigned long long>(task.function_addr), task.func_id);
+}
+
+}  // namespace pto::device

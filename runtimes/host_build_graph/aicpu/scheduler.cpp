@@ -1,0 +1,137 @@
+// host_build_graph's AICPU schedulers. Every exec thread schedules: core c belongs to thread
+// c % aicpu_thread_num. A thread boots its cores, then loops: read each core's COND, retire finished
+// tasks (a successor whose last predecessor finished becomes ready), hand ready tasks of the core's kind
+// to cores with a free slot, and sleep on the device event when there is nothing to do. The run ends
+// when every task completed; each thread then sends EXIT to its cores.
+#include <cstdint>
+
+#include "hbg/runtime.h"
+#include "kernel_args.h"
+#include "platform_config.h"
+#include "pto/device/core_slots.h"
+#include "pto/device/fatal.h"
+#include "pto/device/handshake.h"
+#include "pto/device/platform.h"
+#include "pto/device/variant.h"
+
+namespace pto::device {
+
+namespace {
+
+constexpr uint64_t kBootBudgetNs = 10'000'000'000ull;   // a core that never answers the boot
+constexpr uint64_t kHangBudgetNs = 30'000'000'000ull;   // no task finished anywhere for this long
+constexpr uint64_t kWaitSliceNs = 20'000'000ull;
+
+uint64_t counter_ns(uint64_t ticks) {
+    return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
+}
+
+uint64_t core_base(const KernelArgs &args, int core) { return reinterpret_cast<const uint64_t *>(args.regs)[core]; }
+
+// Boot step of the handshake for one core; false if the core never answered.
+bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core) {
+    Handshake &hs = common->workers[core];
+    reg_write(core_base(args, core), REG_SPR_DATA_MAIN_BASE, AICPU_IDLE_TASK_ID);
+    flag_write(&hs.aicpu_ready, 1);
+    const uint64_t start = sys_counter();
+    while (hs.aicore_regs_ready == 0) {
+        if (fatal_raised(common) || counter_ns(sys_counter() - start) > kBootBudgetNs) return false;
+        flag_wait_change(&hs.aicore_regs_ready, 0, kWaitSliceNs);
+    }
+    flag_write(&hs.aicpu_regs_ready, 1);
+    while (hs.aicore_done != static_cast<uint32_t>(core + 1)) {
+        if (fatal_raised(common) || counter_ns(sys_counter() - start) > kBootBudgetNs) return false;
+        flag_wait_change(&hs.aicore_done, hs.aicore_done, kWaitSliceNs);
+    }
+    return true;
+}
+
+void exit_cores(const KernelArgs &args, const int *cores, int count) {
+    for (int i = 0; i < count; ++i) reg_write(core_base(args, cores[i]), REG_SPR_DATA_MAIN_BASE, AICORE_EXIT_SIGNAL);
+    for (int i = 0; i < count; ++i) {
+        const uint64_t base = core_base(args, cores[i]);
+        const uint64_t start = sys_counter();
+        uint32_t cond = reg_read(base, REG_SPR_COND);
+        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < kBootBudgetNs)
+            cond = reg_wait_change(base, REG_SPR_COND, cond, kWaitSliceNs);
+    }
+}
+
+}  // namespace
+
+int aicpu_variant_init(const KernelArgs &, Runtime *runtime) {
+    // Seed the ready queues with every task no other task waits for.
+    for (int id = 0; id < runtime->task_count; ++id)
+        if (runtime->tasks[id].fanin.load(std::memory_order_relaxed) == 0)
+            runtime->ready[runtime->tasks[id].core_type].push(id);
+    return 0;
+}
+
+int aicpu_variant_run(const KernelArgs &args, Runtime *runtime, int thread_index) {
+    RuntimeCommon *common = &runtime->common;
+    const int threads = common->aicpu_thread_num;
+    int cores[PLATFORM_MAX_CORES];
+    CoreSlots slots[PLATFORM_MAX_CORES];
+    int count = 0;
+    for (int core = thread_index; core < common->worker_count; core += threads) cores[count++] = core;
+
+    for (int i = 0; i < count; ++i) {
+        if (!boot_core(common, args, cores[i])) {
+            raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
+            exit_cores(args, cores, count);
+            return FATAL_BOOT_TIMEOUT;
+        }
+    }
+    const bool single_issue = (args.enable_profiling_flag & PROFILING_FLAG_PMU) != 0;  // PMU counts one task at a time
+    uint64_t last_progress = sys_counter();
+    int last_completed = runtime->completed.load();
+    while (runtime->completed.load(std::memory_order_acquire) < runtime->task_count && !fatal_raised(common)) {
+        const uint32_t epoch = event_epoch();
+        bool progress = false;
+        for (int i = 0; i < count; ++i) {
+            const uint64_t base = core_base(args, cores[i]);
+            uint32_t finished[2];
+            bool protocol_error = false;
+            const int n = slots[i].observe(reg_read(base, REG_SPR_COND), finished, &protocol_error);
+            if (protocol_error) {
+                raise_fatal(common, FATAL_PROTOCOL, "AICore %d acknowledged a task word nobody dispatched to it", cores[i]);
+                break;
+            }
+            for (int k = 0; k < n; ++k) {
+                const hbg::Task &task = runtime->tasks[finished[k]];
+                for (int e = 0; e < task.successor_count; ++e) {
+                    const int32_t next = runtime->successors[task.successor_begin + e];
+                    if (runtime->tasks[next].fanin.fetch_sub(1, std::memory_order_acq_rel) == 1)
+                        runtime->ready[runtime->tasks[next].core_type].push(next);
+                }
+                runtime->completed.fetch_add(1, std::memory_order_acq_rel);
+                progress = true;
+            }
+            const uint32_t kind = common->workers[cores[i]].core_type;
+            int32_t id;
+            if (slots[i].can_accept(single_issue) && runtime->ready[kind].pop(&id)) {
+                slots[i].dispatched(static_cast<uint32_t>(id));
+                reg_write(base, REG_SPR_DATA_MAIN_BASE, static_cast<uint32_t>(id));
+                progress = true;
+            }
+        }
+        if (progress) {
+            event_signal();  // other threads may own idle cores for what just became ready
+            continue;
+        }
+        const int completed = runtime->completed.load();
+        if (completed != last_completed) {
+            last_completed = completed;
+            last_progress = sys_counter();
+        } else if (counter_ns(sys_counter() - last_progress) > kHangBudgetNs) {
+            raise_fatal(common, FATAL_HANG, "no task finished for %llu s: %d of %d completed",
+                        static_cast<unsigned long long>(kHangBudgetNs / 1'000'000'000ull), completed, runtime->task_count);
+            break;
+        }
+        event_wait(epoch, kWaitSliceNs);
+    }
+    exit_cores(args, cores, count);
+    return fatal_raised(common) ? common->fatal_code.load() : 0;
+}
+
+}  // namespace pto::device
