@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from ptogen import generate, paths
+from ptogen import build, generate, paths
 from ptogen.arch import Arch, ArchError, load_all
 
 
@@ -74,6 +75,53 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _comma_separated(values: Sequence[str] | None) -> list[str]:
+    return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
+
+
+def _size(num_bytes: int) -> str:
+    if num_bytes < 1024 * 1024:
+        return f"{num_bytes / 1024:.1f} KiB"
+    return f"{num_bytes / (1024 * 1024):.1f} MiB"
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    try:
+        result = build.build(
+            _comma_separated(args.arch) or None,
+            _comma_separated(args.runtime) or None,
+            platform=args.platform,
+            jobs=args.jobs,
+            scenes=_comma_separated(args.scene),
+            verbose=args.verbose,
+        )
+    except build.BuildError as error:
+        print(f"ptogen build: {error}", file=sys.stderr)
+        return 1
+    for path in result.regenerated:
+        print(f"regenerated {_relative(path)}")
+    shown: set[Path] = set()
+    for (arch, runtime), found in sorted(result.artifacts.items()):
+        rows: list[tuple[str, Path, str]] = []
+        for name, path in found.items():
+            rows.append((name, path, " (shared by the arch's runtimes)" if path in shown else ""))
+            shown.add(path)
+        for (s_arch, s_runtime, scene), programs in sorted(result.scenes.items()):
+            if (s_arch, s_runtime) == (arch, runtime):
+                rows += [(f"{scene}:{path.stem}", path, "") for path in programs]
+        name_width = max(len(name) for name, _, _ in rows)
+        path_width = max(len(_relative(path)) for _, path, _ in rows)
+        print(f"\n{arch}/{result.platform}/{runtime}:")
+        for name, path, note in rows:
+            print(f"  {name:<{name_width}}  {_relative(path):<{path_width}}  {_size(path.stat().st_size):>10}{note}")
+    if result.up_to_date:
+        work = "everything up to date"
+    else:
+        work = f"{len(result.built)} compile/link step(s), {len(result.from_cache)} from build/cache"
+    print(f"\nbuilt in {result.seconds:.1f} s ({work})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptogen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="the arches found and their key constants")
     lst.add_argument("--arch", action="append", help="only this arch (repeatable)")
     lst.set_defaults(func=cmd_list)
+
+    bld = sub.add_parser("build", help="regenerate if stale, then build the host, AICPU and AICore programs")
+    bld.add_argument("--arch", action="append", help="arch to build (repeatable or comma list); default: all")
+    bld.add_argument("--runtime", action="append", help="runtime variant (repeatable or comma list); default: all")
+    bld.add_argument("--platform", default="sim", choices=build.PLATFORMS, help="default: sim")
+    bld.add_argument("-j", "--jobs", type=int, help="parallel compile jobs; default: one per CPU")
+    bld.add_argument("--scene", action="append", help="also build examples/<scene>/ kernels and orchestration")
+    bld.add_argument("-v", "--verbose", action="store_true", help="show the compiler commands and why each runs")
+    bld.set_defaults(func=cmd_build)
     return parser
 
 

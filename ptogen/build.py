@@ -1,0 +1,247 @@
+"""Building the runtime programs: regenerate `generated/` if stale, run SCons, report where things landed.
+
+The build graph is the SConstruct at the project root (the convention is in runtimes/README.md); this module
+drives it as `python -m SCons` in a subprocess, streams its progress, and turns a failure into a
+`BuildError` carrying the compiler's last words. `artifacts()` is how the harness finds built libraries.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ptogen import generate, paths
+from ptogen.arch import load_all
+
+PLATFORMS = ("sim",)
+VARIANT_PARTS = ("host", "aicpu", "aicore")
+# The progress lines the SConstruct prints (`  CXX   <source>  [<build>]`, `  LINK  <target>`, `  COPY  ...`),
+# and with verbose=1 the commands themselves (every compile and link writes into build/); then the line SCons
+# prints when it takes a target from build/cache instead of building it.
+_WORK_PREFIXES = ("  CXX ", "  LINK ", "  COPY ")
+_VERBOSE_MARKERS = (" -o build/", "Install file: ")
+_CACHE_PREFIX = "Retrieved `"
+_SCONSTRUCT_ERROR = "ptogen build: error: "
+_TAIL_LINES = 40
+
+
+class BuildError(Exception):
+    """A build that could not start or did not finish; the message says what and why."""
+
+
+class MissingArtifactError(BuildError):
+    """A built library the caller needs is not there."""
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """The programs of one (arch, platform, runtime) build."""
+
+    host: Path
+    aicpu: Path
+    aicore: Path
+    dispatcher: Path
+    ptosim: Path
+
+    def items(self) -> list[tuple[str, Path]]:
+        return [(name, getattr(self, name)) for name in ("host", "aicpu", "aicore", "dispatcher", "ptosim")]
+
+    @property
+    def missing(self) -> list[Path]:
+        return [path for _, path in self.items() if not path.is_file()]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    artifacts: dict[tuple[str, str], Artifacts]
+    scenes: dict[tuple[str, str, str], list[Path]]  # (arch, runtime, scene) -> its programs
+    regenerated: list[Path]  # generated/ files rewritten before the build
+    built: list[str]  # the compile/link lines SCons ran: empty when everything was up to date
+    from_cache: list[str]  # targets taken from build/cache instead of being built
+    output: str  # all SCons printed
+    seconds: float
+    platform: str = "sim"
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.built and not self.from_cache
+
+
+def build_dir(root: Path | None = None) -> Path:
+    return (root or paths.project_root()) / "build"
+
+
+def variant_dir(arch: str, runtime: str, platform: str = "sim", root: Path | None = None) -> Path:
+    return build_dir(root) / arch / platform / runtime
+
+
+def scene_dir(arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None) -> Path:
+    return variant_dir(arch, runtime, platform, root) / "scenes" / scene
+
+
+def artifacts(
+    arch: str, runtime: str, platform: str = "sim", *, root: Path | None = None, must_exist: bool = True
+) -> Artifacts:
+    """Where the programs of (arch, platform, runtime) are; by default, raises naming any that is not built."""
+    out = variant_dir(arch, runtime, platform, root)
+    found = Artifacts(
+        host=out / "libhost_runtime.so",
+        aicpu=out / "libaicpu_kernel.so",
+        aicore=out / "libaicore_kernel.so",
+        dispatcher=out / "libaicpu_dispatcher.so",
+        ptosim=out.parent / "libptosim.so",
+    )
+    if must_exist and found.missing:
+        names = ", ".join(_relative(path) for path in found.missing)
+        raise MissingArtifactError(
+            f"not built: {names}; run `ptogen build --arch {arch} --runtime {runtime} --platform {platform}`"
+        )
+    return found
+
+
+def scene_folder(runtime: str, scene: str, root: Path | None = None) -> Path | None:
+    """A scene of one runtime lives in examples/<runtime>/<scene>/; one for every runtime in examples/<scene>/."""
+    examples = (root or paths.project_root()) / "examples"
+    for folder in (examples / runtime / scene, examples / scene):
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def scene_programs(arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None) -> list[Path]:
+    """Where the kernel and orchestration programs of a scene are built (`<scene folder>/{kernels,orchestration}`)."""
+    folder = scene_folder(runtime, scene, root)
+    if folder is None:
+        return []
+    out = scene_dir(arch, runtime, scene, platform, root)
+    stems = sorted(p.stem for kind in ("kernels", "orchestration") for p in (folder / kind).glob("*.cpp"))
+    return [out / f"{stem}.so" for stem in stems]
+
+
+def known_runtimes(root: Path | None = None) -> list[str]:
+    runtimes = (root or paths.project_root()) / "runtimes"
+    if not runtimes.is_dir():
+        return []
+    return sorted(
+        p.name for p in runtimes.iterdir() if p.is_dir() and all((p / part).is_dir() for part in VARIANT_PARTS)
+    )
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.project_root()))
+    except ValueError:
+        return str(path)
+
+
+def _regenerate(arches: Sequence[str]) -> list[Path]:
+    """Bring generated/<arch>/ up to date for the arches about to be built; returns the files rewritten."""
+    known = load_all()
+    unknown = [name for name in arches if name not in known]
+    if unknown:
+        raise BuildError(f"unknown arch {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
+    selected = {name: known[name] for name in arches}
+    if all(status.state == "fresh" for status in generate.compare(selected)):
+        return []
+    return [status.path for status in generate.write(selected)]
+
+
+def _is_work(line: str) -> bool:
+    return line.startswith(_WORK_PREFIXES) or any(marker in line for marker in _VERBOSE_MARKERS)
+
+
+def _failure_message(lines: Sequence[str], returncode: int) -> str:
+    """The compiler's or SCons' own error lines, without the progress chatter around them."""
+    interesting = [line for line in lines if line.strip() and not _is_work(line)]
+    interesting = [line for line in interesting if not line.startswith("scons: building terminated")]
+    for line in interesting:
+        if line.startswith(_SCONSTRUCT_ERROR):  # the SConstruct's own one-line errors
+            return line.removeprefix(_SCONSTRUCT_ERROR)
+    tail = "\n".join(interesting[-_TAIL_LINES:]) or f"scons exited with {returncode}"
+    return f"build failed (scons exited with {returncode}):\n{tail}"
+
+
+def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | None) -> tuple[int, list[str]]:
+    env = dict(os.environ)
+    env.pop("SCONSFLAGS", None)  # the caller's -j and arguments are explicit
+    lines: list[str] = []
+    process = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
+    )
+    assert process.stdout is not None
+    for raw in process.stdout:
+        line = raw.rstrip("\n")
+        lines.append(line)
+        if echo is not None and not line.startswith(_SCONSTRUCT_ERROR):  # raised as the BuildError instead
+            echo(line)
+    return process.wait(), lines
+
+
+def _print_line(line: str) -> None:
+    print(line, flush=True)
+
+
+def build(
+    arches: Iterable[str] | None = None,
+    runtimes: Iterable[str] | None = None,
+    platform: str = "sim",
+    jobs: int | None = None,
+    scenes: Iterable[str] = (),
+    *,
+    echo: Callable[[str], None] | None = _print_line,
+    verbose: bool = False,
+) -> BuildResult:
+    """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked, return the paths.
+
+    `arches` defaults to every arch, `runtimes` to every runtime variant under runtimes/. SCons output goes
+    line by line to `echo` (None: silent) and is kept in the result.
+    """
+    root = paths.project_root()
+    if platform not in PLATFORMS:
+        raise BuildError(f"platform {platform!r} is not buildable here (buildable: {', '.join(PLATFORMS)})")
+    if not (root / "SConstruct").is_file():
+        raise BuildError(f"no SConstruct in {root}")
+    arch_list = list(arches) if arches else sorted(load_all())
+    runtime_list = list(runtimes) if runtimes else known_runtimes(root)
+    if not runtime_list:
+        raise BuildError("runtimes/ holds no runtime variant (a folder with host/, aicpu/ and aicore/)")
+    scene_list = list(scenes)
+
+    start = time.perf_counter()
+    regenerated = _regenerate(arch_list)
+    command = [sys.executable, "-m", "SCons", "-C", str(root), "-Q" if not verbose else "--debug=explain"]
+    if jobs is not None:
+        command.append(f"-j{jobs}")
+    command += [f"arch={','.join(arch_list)}", f"runtime={','.join(runtime_list)}", f"platform={platform}"]
+    if scene_list:
+        command.append(f"scenes={','.join(scene_list)}")
+    if verbose:
+        command.append("verbose=1")
+    returncode, lines = _run_scons(command, root, echo)
+    seconds = time.perf_counter() - start
+    if returncode != 0:
+        raise BuildError(_failure_message(lines, returncode))
+
+    return BuildResult(
+        artifacts={(a, r): artifacts(a, r, platform, root=root) for a in arch_list for r in runtime_list},
+        scenes={
+            (a, r, s): scene_programs(a, r, s, platform, root)
+            for a in arch_list
+            for r in runtime_list
+            for s in scene_list
+            if scene_folder(r, s, root) is not None
+        },
+        regenerated=regenerated,
+        built=[line.strip() for line in lines if _is_work(line)],
+        from_cache=[line for line in lines if line.startswith(_CACHE_PREFIX)],
+        output="\n".join(lines),
+        seconds=seconds,
+        platform=platform,
+        command=command,
+    )

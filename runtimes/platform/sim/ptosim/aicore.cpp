@@ -1,0 +1,221 @@
+// aicore.cpp - the AICore program: registered by dlopening a private copy of its bytes, launched as
+// block_dim x cores-per-block simulated core threads that each know who they are (core_seam.h) and
+// whose register block is the one the host's register table names. The op execute timeout bounds a
+// launch; cores that never finish are left behind and counted.
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "ptosim/core_seam.h"
+#include "sim_state.h"
+
+namespace ptosim {
+
+namespace {
+
+constexpr const char *kAicoreEntry = "aicore_kernel_entry";
+
+struct CoreIdentity {
+    int block_idx = -1, logical_id = -1, type = -1, subblock = 0, block_dim = 0;
+    uint64_t register_base = 0;
+};
+thread_local CoreIdentity t_core;
+
+// What a launch's core threads share; owned jointly so a core left running after a timeout never
+// touches freed memory.
+struct Launch {
+    std::shared_ptr<AicoreRegistration> registration;  // keeps the program loaded
+    std::vector<uint8_t> args;
+    std::mutex mu;
+    std::condition_variable cv;
+    int remaining = 0;
+    int failures = 0;
+    std::vector<char> done;
+};
+
+int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block_dim, uint64_t timeout_us) {
+    counters().aicore_launches += 1;
+    uint8_t *registers = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(sim().mu);
+        registers = register_file(device);
+    }
+    if (registers == nullptr) return error(kRtInternal, "AICore launch: cannot map the register file of device %d", device);
+    const int cores = static_cast<int>(block_dim) * PLATFORM_CORES_PER_BLOCKDIM;
+    launch->done.assign(static_cast<size_t>(cores), 0);
+    launch->remaining = cores;
+    std::vector<std::thread> threads;
+    int spawned = 0;
+    for (int core = 0; core < cores; ++core) {
+        CoreIdentity id;
+        id.logical_id = core;
+        id.block_dim = static_cast<int>(block_dim);
+        if (core < static_cast<int>(block_dim)) {
+            id.type = 0;
+            id.block_idx = core;
+        } else {
+            id.type = 1;
+            id.block_idx = (core - static_cast<int>(block_dim)) / PLATFORM_AIV_PER_BLOCKDIM;
+            id.subblock = (core - static_cast<int>(block_dim)) % PLATFORM_AIV_PER_BLOCKDIM;
+        }
+        id.register_base = reinterpret_cast<uint64_t>(registers) +
+                           static_cast<uint64_t>(register_block_of(core, static_cast<int>(block_dim))) * PLATFORM_REG_BLOCK_SIZE;
+        try {
+            threads.emplace_back([launch, id, device, core] {
+                bind_device(device);
+                t_core = id;
+                std::vector<uint8_t> mine(launch->args);  // each core reads its own copy of the args
+                bool ok = true;
+                try {
+                    launch->registration->entry(mine.data());
+                } catch (...) {
+                    ok = false;
+                }
+                std::lock_guard<std::mutex> lock(launch->mu);
+                if (!ok) launch->failures += 1;
+                launch->done[static_cast<size_t>(core)] = 1;
+                launch->remaining -= 1;
+                launch->cv.notify_all();
+            });
+            ++spawned;
+        } catch (...) {
+            break;
+        }
+    }
+    std::unique_lock<std::mutex> lock(launch->mu);
+    if (spawned < cores) launch->remaining -= cores - spawned;  // never started: nothing to wait for
+    auto all_done = [&] { return launch->remaining == 0; };
+    bool finished = true;
+    if (timeout_us == 0)
+        launch->cv.wait(lock, all_done);
+    else
+        finished = launch->cv.wait_for(lock, std::chrono::microseconds(timeout_us), all_done);
+    std::vector<char> done = launch->done;
+    const int failures = launch->failures;
+    lock.unlock();
+    int abandoned = 0;
+    for (int core = 0; core < spawned; ++core) {
+        if (done[static_cast<size_t>(core)]) {
+            threads[static_cast<size_t>(core)].join();
+        } else {
+            threads[static_cast<size_t>(core)].detach();
+            ++abandoned;
+        }
+    }
+    if (spawned < cores) return error(kRtInternal, "AICore launch: only %d of %d core threads started", spawned, cores);
+    if (!finished) {
+        counters().aicore_timeouts += 1;
+        counters().threads_abandoned += static_cast<uint64_t>(abandoned);
+        return error(ACL_ERROR_RT_AICORE_TIMEOUT, "AICore launch: %d of %d cores did not finish within %llu us", abandoned, cores,
+                     static_cast<unsigned long long>(timeout_us));
+    }
+    if (failures != 0) return error(ACL_ERROR_RT_AICORE_EXCEPTION, "AICore launch: %d cores raised an exception", failures);
+    return 0;
+}
+
+int register_program(const rtDevBinary_t *bin, void **handle) {
+    const int device = bound_device();
+    if (device < 0) return error(kRtContextNull, "rtRegisterAllKernel: no device is bound to this thread");
+    if (handle == nullptr || bin == nullptr || bin->data == nullptr || bin->length == 0)
+        return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: empty binary or null handle");
+    *handle = nullptr;
+    if (bin->magic != RT_DEV_BINARY_MAGIC_ELF && bin->magic != RT_DEV_BINARY_MAGIC_ELF_AIVEC &&
+        bin->magic != RT_DEV_BINARY_MAGIC_ELF_AICUBE)
+        return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: magic 0x%x is not an AICore binary magic", bin->magic);
+    if (!is_elf(bin->data, bin->length)) return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: the binary is not an ELF file");
+    std::string dir;
+    {
+        std::lock_guard<std::mutex> lock(sim().mu);
+        dir = kernel_dir(device);
+    }
+    if (dir.empty()) return error(kRtFileWrite, "rtRegisterAllKernel: no kernel directory for device %d", device);
+    // Every registration loads its own copy, as every hardware registration takes its own device memory.
+    std::string pattern = dir + "/aicore_XXXXXX.so";
+    std::vector<char> path(pattern.begin(), pattern.end());
+    path.push_back('\0');
+    int fd = ::mkstemps(path.data(), 3);
+    if (fd < 0) return error(kRtFileWrite, "rtRegisterAllKernel: cannot create %s", pattern.c_str());
+    const auto *p = static_cast<const uint8_t *>(bin->data);
+    uint64_t written = 0;
+    while (written < bin->length) {
+        ssize_t n = ::write(fd, p + written, bin->length - written);
+        if (n <= 0) break;
+        written += static_cast<uint64_t>(n);
+    }
+    ::close(fd);
+    void *dl = written == bin->length ? ::dlopen(path.data(), RTLD_NOW | RTLD_LOCAL) : nullptr;
+    const char *why = dl == nullptr ? ::dlerror() : nullptr;
+    ::unlink(path.data());  // the mapping stays; the file is not needed once loaded
+    if (dl == nullptr) return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: cannot load the program: %s", why ? why : "write failed");
+    auto registration = std::make_shared<AicoreRegistration>();
+    registration->dl = dl;
+    registration->device = device;
+    registration->entry = reinterpret_cast<void (*)(void *)>(::dlsym(dl, kAicoreEntry));
+    if (registration->entry == nullptr)
+        return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: the program has no %s", kAicoreEntry);
+    registration->content_hash = fnv1a64(bin->data, bin->length);
+    std::lock_guard<std::mutex> lock(sim().mu);
+    device_state(device).registrations[registration.get()] = registration;
+    sim().registrations_by_content[registration->content_hash] += 1;
+    counters().aicore_registrations += 1;
+    *handle = registration.get();
+    return 0;
+}
+
+}  // namespace
+
+AicoreRegistration::~AicoreRegistration() {
+    if (dl != nullptr) ::dlclose(dl);
+}
+
+}  // namespace ptosim
+
+using namespace ptosim;
+
+extern "C" rtError_t rtRegisterAllKernel(const rtDevBinary_t *bin, void **hdl) {
+    return guarded("rtRegisterAllKernel", kRtInternal, [&] { return register_program(bin, hdl); });
+}
+
+extern "C" rtError_t rtKernelLaunchWithHandleV2(void *hdl, uint64_t tilingKey, uint32_t blockDim, rtArgsEx_t *argsInfo,
+                                                rtSmDesc_t *smDesc, rtStream_t stm, const rtTaskCfgInfo_t *cfgInfo) {
+    (void)tilingKey;  // one entry per program: the tiling key selects nothing here
+    (void)smDesc;
+    (void)cfgInfo;
+    return guarded("rtKernelLaunchWithHandleV2", kRtInternal, [&] {
+        if (blockDim == 0 || blockDim > static_cast<uint32_t>(PLATFORM_MAX_BLOCKDIM))
+            return error(ACL_ERROR_RT_PARAM_INVALID, "rtKernelLaunchWithHandleV2: blockDim %u is outside [1, %d]", blockDim,
+                         PLATFORM_MAX_BLOCKDIM);
+        if (argsInfo == nullptr || argsInfo->args == nullptr || argsInfo->argsSize == 0)
+            return error(ACL_ERROR_RT_PARAM_INVALID, "rtKernelLaunchWithHandleV2: empty args");
+        auto launch = std::make_shared<Launch>();
+        std::shared_ptr<Stream> stream;
+        uint64_t timeout_us = 0;
+        {
+            std::lock_guard<std::mutex> lock(sim().mu);
+            stream = find_stream(stm);
+            if (!stream) return invalid_access(ACL_ERROR_RT_PARAM_INVALID, "rtKernelLaunchWithHandleV2: %p is not a live stream", stm);
+            auto &regs = device_state(stream->device).registrations;
+            auto it = regs.find(static_cast<AicoreRegistration *>(hdl));
+            if (it == regs.end())
+                return invalid_access(kRtInvalidHandle, "rtKernelLaunchWithHandleV2: %p is not a program registered on device %d", hdl,
+                                      stream->device);
+            launch->registration = it->second;
+            timeout_us = sim().op_timeout_us;
+        }
+        const auto *bytes = static_cast<const uint8_t *>(argsInfo->args);
+        launch->args.assign(bytes, bytes + argsInfo->argsSize);
+        const int device = stream->device;
+        return enqueue(stream, Command{"the AICore launch", [launch, device, blockDim, timeout_us] {
+                                           return run_aicore(launch, device, blockDim, timeout_us);
+                                       }});
+    });
+}
+
+extern "C" int ptosim_core_block_idx(void) { return t_core.block_idx; }
+extern "C" int ptosim_core_logical_id(void) { return t_core.logical_id; }
+extern "C" int ptosim_core_type(void) { return t_core.type; }
+extern "C" int ptosim_core_subblock_idx(void) { return t_core.subblock; }
+extern "C" int ptosim_core_block_dim(void) { return t_core.block_dim; }
+extern "C" uint64_t ptosim_core_register_base(void) { return t_core.register_base; }

@@ -1,0 +1,55 @@
+/* core_seam.h - what a program running on a ptosim simulated core may ask the simulator.
+ *
+ * The AICore program and the AICPU program are real shared objects that ptosim dlopens and runs on its
+ * own threads. On hardware a core knows who it is from special registers and waits for a register by
+ * spinning on it; here both are functions of the simulator, so the programs stay the same and only this
+ * seam differs between sim and onboard.
+ *
+ * Resolution: a program dlopened RTLD_LOCAL finds these symbols only if libptosim.so is in the global
+ * scope or is one of the program's own DT_NEEDED entries; link programs with -lptosim to be safe (the
+ * loader then reuses the already loaded copy). */
+#ifndef PTOSIM_CORE_SEAM_H
+#define PTOSIM_CORE_SEAM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- AICore identity (valid on a simulated AICore thread; -1 / 0 elsewhere) ---------------------- */
+
+/* The launch block this core belongs to: AIC core i is in block i, AIV core j in block j / aiv_per_block. */
+int ptosim_core_block_idx(void);
+/* Logical core id in the launch: [0, block_dim) are AIC, [block_dim, block_dim * cores_per_block) AIV. */
+int ptosim_core_logical_id(void);
+/* 0 = AIC (cube), 1 = AIV (vector). */
+int ptosim_core_type(void);
+/* Lane of an AIV core inside its block (0 or 1); 0 for AIC. */
+int ptosim_core_subblock_idx(void);
+/* block_dim of the running launch. */
+int ptosim_core_block_dim(void);
+/* Address of this core's register block: the same block the host's register table names for it. */
+uint64_t ptosim_core_register_base(void);
+
+/* ---- AICPU identity (valid on a simulated AICPU thread of rtsLaunchCpuKernel; -1 elsewhere) ------ */
+
+/* Index of this thread among the launch's threads, and their number. */
+int ptosim_aicpu_thread_idx(void);
+int ptosim_aicpu_thread_num(void);
+
+/* ---- Waiting without spinning --------------------------------------------------------------------- */
+
+/* Waits until *addr != old or timeout_ns passed (0 = do not wait, UINT64_MAX = no limit); returns the
+ * value last read. Spins briefly, then parks the thread on the address. A writer that changes a watched
+ * word must call ptosim_notify_u32 afterwards, or a parked waiter only sees the change on its next
+ * periodic re-check. addr must be 4-byte aligned. */
+uint32_t ptosim_wait_u32_change(volatile uint32_t *addr, uint32_t old, uint64_t timeout_ns);
+/* Wakes every thread parked on addr. Cheap when nobody waits. */
+void ptosim_notify_u32(volatile uint32_t *addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PTOSIM_CORE_SEAM_H */

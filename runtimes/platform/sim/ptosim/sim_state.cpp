@@ -1,0 +1,146 @@
+// sim_state.cpp - the process-wide model, error reporting, and the per-device resources that outlive a
+// device reset (kernel directory, register file).
+#include "sim_state.h"
+
+#include <dirent.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace ptosim {
+
+namespace {
+
+thread_local int t_device = -1;
+thread_local std::string t_last_error;
+
+bool verbose() {
+    static const bool on = [] {
+        const char *v = std::getenv("PTOSIM_VERBOSE");
+        return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+    }();
+    return on;
+}
+
+int record(int rc, bool always_print, const char *format, va_list args) {
+    char buffer[512];
+    std::vsnprintf(buffer, sizeof buffer, format, args);
+    t_last_error = buffer;
+    if (always_print || verbose()) std::fprintf(stderr, "[ptosim %s] %s (rc %d)\n", PLATFORM_ARCH_NAME, buffer, rc);
+    return rc;
+}
+
+// Kernel directories are private to this process and removed when it exits; the placed programs stay
+// for the whole process, as a device keeps its kernel directory across resets.
+void remove_kernel_dirs() {
+    for (DevicePersistent &p : sim().persistent) {
+        if (p.kernel_dir.empty()) continue;
+        if (DIR *dir = ::opendir(p.kernel_dir.c_str())) {
+            while (dirent *entry = ::readdir(dir)) {
+                if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
+                ::unlink((p.kernel_dir + "/" + entry->d_name).c_str());
+            }
+            ::closedir(dir);
+        }
+        ::rmdir(p.kernel_dir.c_str());
+    }
+}
+
+}  // namespace
+
+Sim &sim() {
+    static Sim *instance = new Sim();
+    return *instance;
+}
+
+Counters &counters() {
+    static Counters *instance = new Counters();
+    return *instance;
+}
+
+int bound_device() { return t_device; }
+void bind_device(int device) { t_device = device; }
+
+const char *last_error_message() { return t_last_error.c_str(); }
+
+int error(int rc, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    record(rc, false, format, args);
+    va_end(args);
+    return rc;
+}
+
+int invalid_access(int rc, const char *format, ...) {
+    counters().invalid_accesses += 1;
+    va_list args;
+    va_start(args, format);
+    record(rc, true, format, args);
+    va_end(args);
+    return rc;
+}
+
+Device &device_state(int device) { return sim().devices[device]; }
+
+const Allocation *find_allocation(const void *addr, uint64_t size, int device) {
+    const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+    auto &allocs = sim().allocations;
+    auto it = allocs.upper_bound(a);
+    if (it == allocs.begin()) return nullptr;
+    --it;
+    const uint64_t offset = a - it->first;
+    if (it->second.device != device || offset >= it->second.size || size > it->second.size - offset) return nullptr;
+    return &it->second;
+}
+
+std::string kernel_dir(int device) {
+    DevicePersistent &p = sim().persistent[device];
+    if (!p.kernel_dir.empty()) return p.kernel_dir;
+    const char *tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ptosim_dev" + std::to_string(device) + "_XXXXXX";
+    std::vector<char> name(pattern.begin(), pattern.end());
+    name.push_back('\0');
+    if (::mkdtemp(name.data()) == nullptr) return "";
+    static bool cleanup_registered = false;
+    if (!cleanup_registered) cleanup_registered = std::atexit(remove_kernel_dirs) == 0;
+    p.kernel_dir = name.data();
+    return p.kernel_dir;
+}
+
+uint8_t *register_file(int device) {
+    DevicePersistent &p = sim().persistent[device];
+    if (p.registers != nullptr) return p.registers;
+    // Registers are hardware: they exist as long as the process, so a detached core thread or a stale
+    // host table can never touch unmapped memory. A device reset zeroes them.
+    const size_t bytes = static_cast<size_t>(kRegBlocks) * PLATFORM_REG_BLOCK_SIZE;
+    void *mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return nullptr;
+    p.registers = static_cast<uint8_t *>(mem);
+    return p.registers;
+}
+
+int register_block_of(int core, int block_dim) {
+    // Logical AIC core i runs on physical core i; AIV core j on physical core j / aiv_per_block, lane
+    // j % aiv_per_block. The register file holds every physical core's AIC blocks, then their AIV blocks.
+    if (core < block_dim) return core * PLATFORM_AIC_PER_BLOCKDIM;
+    const int aiv = core - block_dim;
+    return PLATFORM_MAX_PHYSICAL_CORES * PLATFORM_AIC_PER_BLOCKDIM + (aiv / PLATFORM_AIV_PER_BLOCKDIM) * PLATFORM_AIV_PER_BLOCKDIM +
+           aiv % PLATFORM_AIV_PER_BLOCKDIM;
+}
+
+uint64_t fnv1a64(const void *data, size_t size) {
+    uint64_t h = 1469598103934665603ull;
+    const auto *p = static_cast<const uint8_t *>(data);
+    for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+bool is_elf(const void *data, uint64_t size) {
+    return data != nullptr && size >= 4 && std::memcmp(data, "\x7f" "ELF", 4) == 0;
+}
+
+}  // namespace ptosim

@@ -1,0 +1,188 @@
+// sim_state.h - ptosim's internal model: devices, allocations, streams, programs, counters, and the
+// guard every CANN entry point runs inside. Internal to libptosim.so.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cann_runtime_api.h"
+#include "platform_config.h"
+
+namespace ptosim {
+
+// Codes CANN returns that cann_runtime_api.h does not declare (values are CANN's rt_error_codes.h,
+// acl_base.h and ascend_hal_define.h).
+constexpr int kRtInvalidDeviceId = 107001;  // ACL_ERROR_RT_INVALID_DEVICEID
+constexpr int kRtContextNull = 107002;      // ACL_ERROR_RT_CONTEXT_NULL: no device bound to the thread
+constexpr int kRtFileOpen = 107009;         // ACL_ERROR_RT_FILE_OPEN
+constexpr int kRtFileWrite = 107010;        // ACL_ERROR_RT_FILE_WRITE
+constexpr int kRtInvalidHandle = 107017;    // ACL_ERROR_RT_INVALID_HANDLE
+constexpr int kRtFeatureNotSupport = 207000;  // ACL_ERROR_RT_FEATURE_NOT_SUPPORT
+constexpr int kRtInternal = 507000;         // ACL_ERROR_RT_INTERNAL_ERROR
+constexpr int kAclUninitialize = 100001;    // ACL_ERROR_UNINITIALIZE
+constexpr int kAclRepeatFinalize = 100037;  // ACL_ERROR_REPEAT_FINALIZE
+constexpr int kDrvInvalidDevice = 2;        // DRV_ERROR_INVALID_DEVICE
+constexpr int kDrvInvalidValue = 3;         // DRV_ERROR_INVALID_VALUE
+constexpr int kDrvInner = 7;                // DRV_ERROR_INNER_ERR
+
+constexpr int kMaxDevices = 16;
+// Sub-core register blocks per device: every physical core's AIC block, then all their AIV blocks.
+constexpr int kRegBlocks = PLATFORM_MAX_PHYSICAL_CORES * PLATFORM_CORES_PER_BLOCKDIM;
+
+// ---- errors ------------------------------------------------------------------------------------------
+
+// Records the message for ptosim_last_error (and prints it when PTOSIM_VERBOSE is set); returns rc.
+int error(int rc, const char *format, ...) __attribute__((format(printf, 2, 3)));
+// The same for a reviewer-worthy misuse (counted in invalid_accesses, always printed).
+int invalid_access(int rc, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+// ---- counters ----------------------------------------------------------------------------------------
+
+struct Counters {
+    std::atomic<uint64_t> allocations{0}, frees{0}, bytes_h2d{0}, bytes_d2h{0}, bytes_d2d{0}, invalid_accesses{0},
+        freed_while_host_registered{0}, streams_created{0}, streams_destroyed{0}, pending_at_destroy{0},
+        stream_sync_timeouts{0}, stream_errors{0}, aicpu_bootstraps{0}, aicpu_launches{0}, aicpu_exceptions{0},
+        aicore_registrations{0}, aicore_launches{0}, aicore_timeouts{0}, threads_abandoned{0}, device_resets{0},
+        leaked_allocations_at_reset{0}, leaked_bytes_at_reset{0}, leaked_streams_at_reset{0},
+        leaked_bin_handles_at_reset{0}, leaked_host_registrations_at_reset{0}, faults_injected{0};
+};
+Counters &counters();
+
+// ---- model objects -----------------------------------------------------------------------------------
+
+struct Allocation {
+    int device;
+    uint64_t size;
+};
+
+// One queued unit of device work; returns 0 or the CANN code the stream reports.
+struct Command {
+    std::string what;
+    std::function<int()> run;
+};
+
+// An ordered command queue with its own worker thread (the hardware stream's task queue).
+struct Stream {
+    int device = -1;
+    std::mutex mu;
+    std::condition_variable work_cv;  // worker waits for commands / stop
+    std::condition_variable done_cv;  // synchronisers and destroy wait for progress
+    std::deque<Command> queue;
+    bool running = false;
+    bool stop = false;
+    uint64_t submitted = 0, completed = 0;
+    int error = 0;  // sticky: the first failing command's code
+    std::thread worker;
+};
+
+// A loaded AICPU op description (rtsBinaryLoadFromFile) and the .so files it names.
+struct CpuBinary;
+struct CpuFunc {
+    std::shared_ptr<CpuBinary> binary;  // keeps the dlopen handle alive while a launch is queued
+    int (*fn)(void *) = nullptr;
+    std::string name;
+};
+struct CpuBinary {
+    int device = -1;
+    struct Op {
+        std::string function_name, so_path;
+    };
+    std::map<std::string, Op> ops;                 // by opType
+    std::map<std::string, void *> dl;              // so_path -> dlopen handle (once per binary handle)
+    ~CpuBinary();
+};
+
+// A registered AICore program: its own dlopen of the bytes it was given.
+struct AicoreRegistration {
+    int device = -1;
+    void *dl = nullptr;
+    void (*entry)(void *) = nullptr;
+    uint64_t content_hash = 0;
+    ~AicoreRegistration();
+};
+
+// What a device owns until rtDeviceReset.
+struct Device {
+    std::map<Stream *, std::shared_ptr<Stream>> streams;
+    std::map<CpuBinary *, std::shared_ptr<CpuBinary>> binaries;
+    std::map<CpuFunc *, std::shared_ptr<CpuFunc>> funcs;
+    std::map<AicoreRegistration *, std::shared_ptr<AicoreRegistration>> registrations;
+    std::map<uintptr_t, uint64_t> host_registrations;  // base -> size
+};
+
+// What a device keeps for the whole process: its kernel directory and its register file.
+struct DevicePersistent {
+    std::string kernel_dir;
+    uint8_t *registers = nullptr;  // kRegBlocks * PLATFORM_REG_BLOCK_SIZE bytes, page aligned
+};
+
+struct Sim {
+    std::mutex mu;  // guards everything below; never held while waiting on device work
+    std::map<int, Device> devices;                 // devices with open state (set and not reset)
+    std::map<uintptr_t, Allocation> allocations;   // by base, all devices
+    uint64_t live_bytes = 0;
+    std::map<uint64_t, uint64_t> registrations_by_content;
+    DevicePersistent persistent[kMaxDevices];
+    bool acl_initialized = false;
+    uint64_t op_timeout_us = 0;  // 0: AICore launches are unbounded
+    int log_level = 3;
+};
+// Never destroyed: detached threads may still touch it while the process exits.
+Sim &sim();
+
+// The device bound to the calling thread (-1 if none), and binding it.
+int bound_device();
+void bind_device(int device);
+
+// Under sim().mu: the open state of `device`, creating it.
+Device &device_state(int device);
+// Under sim().mu: the allocation holding [addr, addr + size) on `device`, or nullptr.
+const Allocation *find_allocation(const void *addr, uint64_t size, int device);
+// Under sim().mu: the device's private kernel directory (created on first use), "" on failure.
+std::string kernel_dir(int device);
+// Under sim().mu: the device's register file (allocated on first use), nullptr on failure.
+uint8_t *register_file(int device);
+// Register block index of logical core `core` in a launch of block_dim blocks (all cores usable).
+int register_block_of(int core, int block_dim);
+
+// Under sim().mu: the live stream `handle` (nullptr if it is not one).
+std::shared_ptr<Stream> find_stream(void *handle);
+// Appends a command; fails if the stream is stopping.
+int enqueue(const std::shared_ptr<Stream> &stream, Command command);
+// Stops the stream's worker (dropping queued work) and joins or, after a grace period, detaches it.
+void shutdown_stream(const std::shared_ptr<Stream> &stream);
+
+uint64_t fnv1a64(const void *data, size_t size);
+bool is_elf(const void *data, uint64_t size);
+
+// ---- the entry guard ---------------------------------------------------------------------------------
+
+// Counts the call, applies fault injection, and turns exceptions into `internal_rc`.
+int count_call_and_fault(const char *api, int *fault_rc);
+template <class Body>
+int guarded(const char *api, int internal_rc, Body &&body) noexcept {
+    try {
+        int fault_rc = 0;
+        if (count_call_and_fault(api, &fault_rc)) return error(fault_rc, "%s: injected failure %d", api, fault_rc);
+        return body();
+    } catch (const std::exception &e) {
+        try {
+            return error(internal_rc, "%s: internal error: %s", api, e.what());
+        } catch (...) {
+        }
+    } catch (...) {
+    }
+    return internal_rc;
+}
+
+}  // namespace ptosim

@@ -1,0 +1,230 @@
+// check_aicore.cpp - the AICore program path: registration, a launch on every core with the identity
+// each core sees, the register windows the host maps (both the halMemCtl window of the default hook and
+// the halResMap blocks of the per-core hook) against the block each core is told is its own, the
+// register hand-off through the wait seam, and the op execute timeout.
+#include <cstring>
+
+#include "check.h"
+
+namespace {
+
+// The host's register table the way the default hook (halMemCtl window) builds it.
+std::vector<uint64_t> window_table(int block_dim, int kind) {
+    uint64_t occupancy[2] = {0, 0};
+    int32_t size = sizeof occupancy;
+    CHECK_EQ(halGetDeviceInfoByBuff(static_cast<uint32_t>(g_device), MODULE_TYPE_AICORE, INFO_TYPE_OCCUPY, occupancy, &size), 0);
+    std::vector<int> usable;
+    for (int core = 0; core < PLATFORM_MAX_PHYSICAL_CORES; ++core)
+        if (occupancy[core / 64] & (1ull << (core % 64))) usable.push_back(core);
+    CHECK_EQ(usable.size(), PLATFORM_MAX_PHYSICAL_CORES);
+    AddrMapInPara in{static_cast<unsigned int>(kind), static_cast<unsigned int>(g_device)};
+    AddrMapOutPara out{};
+    size_t out_size = sizeof out;
+    CHECK_EQ(halMemCtl(CTRL_TYPE_ADDR_MAP, &in, sizeof in, &out, &out_size), 0);
+    CHECK_EQ(out_size, sizeof out);
+    const uint64_t per_kind = static_cast<uint64_t>(PLATFORM_MAX_PHYSICAL_CORES) * PLATFORM_REG_BLOCK_SIZE;
+    CHECK(out.len >= per_kind * PLATFORM_CORES_PER_BLOCKDIM);
+    const int cores = block_dim * PLATFORM_CORES_PER_BLOCKDIM;
+    std::vector<uint64_t> bases(static_cast<size_t>(cores));
+    for (int core = 0; core < cores; ++core) {
+        uint64_t slot;
+        if (core < block_dim) {
+            slot = static_cast<uint64_t>(usable[core]) * PLATFORM_AIC_PER_BLOCKDIM;
+        } else {
+            const int aiv = core - block_dim;
+            slot = per_kind / PLATFORM_REG_BLOCK_SIZE * PLATFORM_AIC_PER_BLOCKDIM +
+                   static_cast<uint64_t>(usable[aiv / PLATFORM_AIV_PER_BLOCKDIM]) * PLATFORM_AIV_PER_BLOCKDIM + aiv % PLATFORM_AIV_PER_BLOCKDIM;
+        }
+        bases[core] = out.ptr + slot * PLATFORM_REG_BLOCK_SIZE;
+    }
+    return bases;
+}
+
+// The host's register table the way the per-core hook (halResMap, res_id = block * 3 + lane) builds it.
+std::vector<uint64_t> resmap_table(int block_dim) {
+    const int cores = block_dim * PLATFORM_CORES_PER_BLOCKDIM;
+    std::vector<uint64_t> bases(static_cast<size_t>(cores));
+    for (int core = 0; core < cores; ++core) {
+        res_map_info info{};
+        info.target_proc_type = PROCESS_CP1;
+        info.res_type = RES_AICORE;
+        info.res_id = static_cast<unsigned int>(
+            core < block_dim ? core * PLATFORM_CORES_PER_BLOCKDIM
+                             : ((core - block_dim) / PLATFORM_AIV_PER_BLOCKDIM) * PLATFORM_CORES_PER_BLOCKDIM + PLATFORM_AIC_PER_BLOCKDIM +
+                                   (core - block_dim) % PLATFORM_AIV_PER_BLOCKDIM);
+        unsigned long va = 0;
+        unsigned int len = 0;
+        CHECK_EQ(halResMap(static_cast<unsigned int>(g_device), &info, &va, &len), 0);
+        CHECK_EQ(len, PLATFORM_REG_BLOCK_SIZE);
+        bases[core] = va;
+    }
+    return bases;
+}
+
+struct AicoreFixture {
+    rtStream_t stream = nullptr;
+    void *handle = nullptr;
+    void *args_dev = nullptr;
+    std::vector<uint8_t> program;
+
+    explicit AicoreFixture(const Binaries &bins) : program(read_bytes(bins.aicore_so)) {
+        CHECK_EQ(rtStreamCreate(&stream, 0), 0);
+        rtDevBinary_t binary{RT_DEV_BINARY_MAGIC_ELF, 0, program.data(), program.size()};
+        CHECK_EQ(rtRegisterAllKernel(&binary, &handle), 0);
+        args_dev = device_zeroed(sizeof(TestCoreArgs));
+    }
+    void launch(int block_dim, const TestCoreArgs &args) {
+        CHECK_EQ(rtMemcpy(args_dev, sizeof args, &args, sizeof args, RT_MEMCPY_HOST_TO_DEVICE), 0);
+        struct {
+            void *kernel_args;
+        } packed{args_dev};
+        rtArgsEx_t ex{};
+        ex.args = &packed;
+        ex.argsSize = sizeof packed;
+        rtTaskCfgInfo_t config{};
+        config.schemMode = RT_SCHEM_MODE_BATCH;
+        CHECK_EQ(rtKernelLaunchWithHandleV2(handle, 0, static_cast<uint32_t>(block_dim), &ex, nullptr, stream, &config), 0);
+    }
+};
+
+void check_identities(AicoreFixture &f, int block_dim) {
+    const int cores = block_dim * PLATFORM_CORES_PER_BLOCKDIM;
+    auto *records = static_cast<TestCoreRecord *>(device_zeroed(sizeof(TestCoreRecord) * cores));
+    TestCoreArgs args{};
+    args.out_addr = reinterpret_cast<uint64_t>(records);
+    args.mode = kRecordIdentity;
+    f.launch(block_dim, args);
+    CHECK_EQ(aclrtSynchronizeStreamWithTimeout(f.stream, 30000), 0);
+    std::vector<TestCoreRecord> seen(static_cast<size_t>(cores));
+    CHECK_EQ(rtMemcpy(seen.data(), sizeof(TestCoreRecord) * cores, records, sizeof(TestCoreRecord) * cores, RT_MEMCPY_DEVICE_TO_HOST), 0);
+    const std::vector<uint64_t> ctrl = window_table(block_dim, ADDR_MAP_TYPE_REG_AIC_CTRL);
+    const std::vector<uint64_t> pmu = window_table(block_dim, ADDR_MAP_TYPE_REG_AIC_PMU_CTRL);
+    const std::vector<uint64_t> mapped = resmap_table(block_dim);
+    for (int core = 0; core < cores; ++core) {
+        const TestCoreRecord &r = seen[static_cast<size_t>(core)];
+        CHECK_EQ(r.seen, 1);
+        CHECK_EQ(r.logical_id, core);
+        CHECK_EQ(r.block_dim, block_dim);
+        const bool aic = core < block_dim;
+        CHECK_EQ(r.type, aic ? 0 : 1);
+        CHECK_EQ(r.block_idx, aic ? core : (core - block_dim) / PLATFORM_AIV_PER_BLOCKDIM);
+        CHECK_EQ(r.subblock_idx, aic ? 0 : (core - block_dim) % PLATFORM_AIV_PER_BLOCKDIM);
+        CHECK_EQ(r.register_base, ctrl[core]);
+        CHECK_EQ(r.register_base, pmu[core]);
+        CHECK_EQ(r.register_base, mapped[core]);
+    }
+    for (int a = 0; a < cores; ++a)  // every core has a block of its own
+        for (int b = a + 1; b < cores; ++b) CHECK(seen[a].register_base != seen[b].register_base);
+    CHECK_EQ(rtFree(records), 0);
+}
+
+}  // namespace
+
+int check_aicore_all_cores(const Binaries &bins) {
+    bind(0);
+    ptosim_counters_reset();
+    AicoreFixture f(bins);
+    check_identities(f, PLATFORM_MAX_BLOCKDIM);  // a2a3: 24 blocks, 72 cores; a5: 36 blocks, 108 cores
+    check_identities(f, 3);
+    CHECK_EQ(report().aicore_launches, 2);
+    CHECK_EQ(report().aicore_registrations, 1);
+    CHECK_EQ(report().aicore_registrations_max_per_content, 1);
+    // A second registration of the same bytes is counted against that content.
+    void *again = nullptr;
+    rtDevBinary_t binary{RT_DEV_BINARY_MAGIC_ELF, 0, f.program.data(), f.program.size()};
+    CHECK_EQ(rtRegisterAllKernel(&binary, &again), 0);
+    CHECK(again != f.handle);
+    CHECK_EQ(report().aicore_registrations_max_per_content, 2);
+    // What registration and launch refuse.
+    const uint8_t junk[16] = {1, 2, 3};
+    rtDevBinary_t bad{RT_DEV_BINARY_MAGIC_ELF, 0, junk, sizeof junk};
+    void *h = nullptr;
+    CHECK(rtRegisterAllKernel(&bad, &h) != 0);
+    TestCoreArgs args{};
+    struct {
+        void *kernel_args;
+    } packed{f.args_dev};
+    rtArgsEx_t ex{};
+    ex.args = &packed;
+    ex.argsSize = sizeof packed;
+    CHECK(rtKernelLaunchWithHandleV2(f.handle, 0, PLATFORM_MAX_BLOCKDIM + 1, &ex, nullptr, f.stream, nullptr) != 0);
+    CHECK(rtKernelLaunchWithHandleV2(&args, 0, 1, &ex, nullptr, f.stream, nullptr) != 0);  // not a registration
+    CHECK_EQ(rtFree(f.args_dev), 0);
+    CHECK_EQ(rtStreamDestroy(f.stream), 0);
+    return 0;
+}
+
+int check_register_windows(const Binaries &bins) {
+    bind(0);
+    AicoreFixture f(bins);
+    // Driver queries refuse what the hardware would.
+    uint64_t small = 0;
+    int32_t size = 4;
+    CHECK(halGetDeviceInfoByBuff(0, MODULE_TYPE_AICORE, INFO_TYPE_OCCUPY, &small, &size) != 0);
+    res_map_info info{};
+    info.target_proc_type = PROCESS_CP1;
+    info.res_type = RES_AICORE;
+    info.res_id = PLATFORM_MAX_PHYSICAL_CORES * PLATFORM_CORES_PER_BLOCKDIM;
+    unsigned long va = 0;
+    unsigned int len = 0;
+    CHECK(halResMap(0, &info, &va, &len) != 0);
+
+    // The register hand-off: the host writes each core's DATA_MAIN_BASE through its table, the core
+    // (parked in the wait seam) answers in COND.
+    const int block_dim = 2;
+    const int cores = block_dim * PLATFORM_CORES_PER_BLOCKDIM;
+    const std::vector<uint64_t> bases = window_table(block_dim, ADDR_MAP_TYPE_REG_AIC_CTRL);
+    for (uint64_t base : bases) {
+        *reinterpret_cast<volatile uint32_t *>(base + REG_SPR_DATA_MAIN_BASE) = 0;
+        *reinterpret_cast<volatile uint32_t *>(base + REG_SPR_COND) = 0;
+    }
+    TestCoreArgs args{};
+    args.mode = kRegisterEcho;
+    args.reg_data_offset = REG_SPR_DATA_MAIN_BASE;
+    args.reg_cond_offset = REG_SPR_COND;
+    f.launch(block_dim, args);
+    for (int core = 0; core < cores; ++core) {
+        auto *data = reinterpret_cast<volatile uint32_t *>(bases[core] + REG_SPR_DATA_MAIN_BASE);
+        __atomic_store_n(data, static_cast<uint32_t>(100 + core), __ATOMIC_RELEASE);
+        ptosim_notify_u32(data);
+    }
+    for (int core = 0; core < cores; ++core) {
+        auto *cond = reinterpret_cast<volatile uint32_t *>(bases[core] + REG_SPR_COND);
+        uint32_t value = 0;
+        while ((value = ptosim_wait_u32_change(cond, 0, UINT64_MAX)) == 0) {
+        }
+        CHECK_EQ(value, 101 + core);
+    }
+    CHECK_EQ(aclrtSynchronizeStreamWithTimeout(f.stream, 30000), 0);
+    // A wait that nobody answers ends at its timeout with the old value.
+    volatile uint32_t quiet = 5;
+    CHECK_EQ(ptosim_wait_u32_change(&quiet, 5, 1000000), 5);
+    CHECK_EQ(rtFree(f.args_dev), 0);
+    CHECK_EQ(rtStreamDestroy(f.stream), 0);
+    return 0;
+}
+
+int check_aicore_timeout(const Binaries &bins) {
+    bind(0);
+    ptosim_counters_reset();
+    AicoreFixture f(bins);
+    uint64_t actual = 0;
+    CHECK_EQ(aclrtSetOpExecuteTimeOutV2(50000, &actual), 0);  // 50 ms
+    auto *flag = static_cast<uint32_t *>(device_zeroed(sizeof(uint32_t)));
+    TestCoreArgs args{};
+    args.mode = kWaitForFlag;
+    args.flag_addr = reinterpret_cast<uint64_t>(flag);
+    f.launch(1, args);
+    CHECK_EQ(aclrtSynchronizeStreamWithTimeout(f.stream, 30000), ACL_ERROR_RT_AICORE_TIMEOUT);
+    const PtosimReport r = report();
+    CHECK_EQ(r.aicore_timeouts, 1);
+    CHECK_EQ(r.threads_abandoned, PLATFORM_CORES_PER_BLOCKDIM);
+    CHECK_EQ(r.stream_errors, 1);
+    // Release the abandoned cores; the flag stays allocated because they may still read it.
+    const uint32_t one = 1;
+    CHECK_EQ(rtMemcpy(flag, 4, &one, 4, RT_MEMCPY_HOST_TO_DEVICE), 0);
+    ptosim_notify_u32(flag);
+    CHECK_EQ(aclrtSetOpExecuteTimeOutV2(0, &actual), 0);
+    CHECK_EQ(rtStreamDestroy(f.stream), 0);
+    return 0;
+}

@@ -1,0 +1,207 @@
+"""`ptogen build`: the programs of a2a3/sim land where the harness looks, as real shared objects, and a second
+build does nothing.
+
+One build per session (module fixture) into the repo's build/: a cold build takes a while on two CPUs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from ptogen import build, paths
+
+ROOT = paths.project_root()
+ARCH = "a2a3"
+SCENE = "vector_example"
+HOST_EXPORTS = ("simpler_init", "run_prepared", "prepare_callable", "finalize_device")
+# What every sim build compiles besides a runtime variant (runtimes/README.md, "Build convention").
+COMPONENTS = (
+    "runtimes/device/aicpu",
+    "runtimes/device/aicore",
+    "runtimes/device/dispatcher",
+    "runtimes/platform/sim/device",
+    "runtimes/platform/sim/ptosim",
+)
+
+
+def absent_component() -> str | None:
+    for component in COMPONENTS:
+        folder = ROOT / component
+        if not folder.is_dir() or not (any(folder.glob("*.cpp")) or (folder / "SConscript").is_file()):
+            return component
+    if not build.known_runtimes():
+        return "a runtime variant under runtimes/ (host/, aicpu/, aicore/)"
+    return None
+
+
+def scenes_present() -> tuple[str, ...]:
+    return tuple(scene for scene in (SCENE,) if any(build.scene_folder(r, scene) for r in build.known_runtimes()))
+
+
+@pytest.fixture(scope="module")
+def builds() -> tuple[build.BuildResult, build.BuildResult, dict[Path, int]]:
+    """A build of a2a3/sim for every runtime, the mtimes of what it produced, then the same build again."""
+    missing = absent_component()
+    if missing is not None:
+        pytest.skip(f"{missing} not present yet")
+    first = build.build([ARCH], scenes=scenes_present(), echo=None)
+    produced = [path for found in first.artifacts.values() for _, path in found.items()]
+    produced += [path for programs in first.scenes.values() for path in programs]
+    mtimes = {path: path.stat().st_mtime_ns for path in produced}
+    second = build.build([ARCH], scenes=scenes_present(), echo=None)
+    return first, second, mtimes
+
+
+def elf(path: Path) -> ELFFile:
+    return ELFFile(io.BytesIO(path.read_bytes()))
+
+
+def dynamic_tags(path: Path, tag: str) -> list[str]:
+    section = elf(path).get_section_by_name(".dynamic")
+    assert isinstance(section, DynamicSection), f"{path} has no .dynamic"
+    values = []
+    for entry in section.iter_tags():
+        if entry.entry.d_tag == tag:
+            values.append(entry.needed if tag == "DT_NEEDED" else entry.runpath if tag == "DT_RUNPATH" else entry.rpath)
+    return values
+
+
+def dynamic_symbols(path: Path) -> tuple[set[str], set[str]]:
+    """(defined global symbols, undefined symbols) of the dynamic symbol table."""
+    section = elf(path).get_section_by_name(".dynsym")
+    assert isinstance(section, SymbolTableSection)
+    defined, undefined = set(), set()
+    for symbol in section.iter_symbols():
+        if not symbol.name:
+            continue
+        if symbol["st_shndx"] == "SHN_UNDEF":
+            undefined.add(symbol.name)
+        elif symbol["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"):
+            defined.add(symbol.name)
+    return defined, undefined
+
+
+def test_every_runtime_gets_four_programs_and_the_arch_its_simulator(builds):
+    first, _, _ = builds
+    assert set(first.artifacts) == {(ARCH, runtime) for runtime in build.known_runtimes()}
+    for (arch, runtime), found in first.artifacts.items():
+        assert found == build.artifacts(arch, runtime)
+        assert found.host.parent == ROOT / "build" / arch / "sim" / runtime
+        assert found.ptosim == ROOT / "build" / arch / "sim" / "libptosim.so"
+        for name, path in found.items():
+            header = elf(path).header
+            assert header["e_type"] == "ET_DYN", f"{name}: {path} is not a shared object"
+            assert header["e_machine"] == "EM_X86_64", f"{name}: {path} is {header['e_machine']}"
+
+
+def test_host_runtime_exports_the_c_abi_and_finds_its_simulator_beside_it(builds):
+    first, _, _ = builds
+    for found in first.artifacts.values():
+        defined, _ = dynamic_symbols(found.host)
+        assert set(HOST_EXPORTS) <= defined, f"missing exports: {set(HOST_EXPORTS) - defined}"
+        assert "libptosim.so" in dynamic_tags(found.host, "DT_NEEDED")
+        assert "$ORIGIN/.." in dynamic_tags(found.host, "DT_RUNPATH") + dynamic_tags(found.host, "DT_RPATH")
+
+
+def test_device_programs_leave_the_simulator_seam_to_the_loaded_ptosim(builds):
+    first, _, _ = builds
+    for found in first.artifacts.values():
+        for program in (found.aicpu, found.aicore):
+            assert "libptosim.so" not in dynamic_tags(program, "DT_NEEDED"), f"{program} links ptosim"
+            _, undefined = dynamic_symbols(program)
+            assert any(name.startswith("ptosim_") for name in undefined), f"{program} calls no ptosim_* seam function"
+
+
+def test_second_build_is_a_no_op(builds):
+    _, second, mtimes = builds
+    assert second.up_to_date, f"the second build ran: {second.built + second.from_cache}"
+    assert "is up to date" in second.output
+    assert not second.regenerated
+    assert {path: path.stat().st_mtime_ns for path in mtimes} == mtimes
+
+
+def test_compile_commands_lists_the_generated_runner_with_project_flags(builds):
+    database = ROOT / "build" / "compile_commands.json"
+    entries = json.loads(database.read_text())
+    runner = str(ROOT / "generated" / ARCH / "device_runner.cpp")
+    commands = [entry["command"] for entry in entries if entry["file"] == runner]
+    assert commands, f"{runner} not in {database}"
+    for flag in ("-std=c++17", "-O2", "-g", "-fPIC", "-Wall", "-Wextra", "-Werror", "-pthread"):
+        assert all(flag in command.split() for command in commands), flag
+
+
+def test_scene_programs_are_built_and_taken_from_the_cache_once_compiled(builds):
+    first, _, _ = builds
+    if not first.scenes:
+        pytest.skip(f"scene {SCENE} not present yet")
+    for (_, runtime, scene), programs in first.scenes.items():
+        assert programs and all(path.is_file() for path in programs)
+        orchestration = build.scene_folder(runtime, scene) / "orchestration"  # type: ignore[operator]
+        for path in programs:
+            header = elf(path).header
+            assert header["e_type"] == "ET_DYN"
+            notes = elf(path).get_section_by_name(".note.gnu.build-id")
+            if (orchestration / f"{path.stem}.cpp").is_file():
+                assert notes is not None, f"{path} has no build-id"
+    # Removing the outputs of one scene rebuilds them from build/cache: identical sources never recompile.
+    (arch, runtime, scene), programs = next(iter(first.scenes.items()))
+    for path in programs:
+        path.unlink()
+    again = build.build([arch], [runtime], scenes=[scene], echo=None)
+    assert all(path.is_file() for path in programs)
+    relinked = [line for line in again.built if line.startswith("LINK") and "/scenes/" in line]
+    assert not relinked, relinked
+    assert {line.split("`")[1].split("'")[0] for line in again.from_cache} >= {
+        str(path.relative_to(ROOT)) for path in programs
+    }
+
+
+def test_unknown_arch_is_a_clean_error():
+    with pytest.raises(build.BuildError, match=r"unknown arch zz9 \(known: .*a2a3"):
+        build.build(["zz9"], echo=None)
+
+
+def test_unknown_runtime_is_a_one_line_error_naming_the_folder():
+    with pytest.raises(build.BuildError) as error:
+        build.build([ARCH], ["no_such_runtime"], echo=None)
+    assert str(error.value).startswith("runtimes/no_such_runtime/ is missing (known runtimes:")
+    assert "\n" not in str(error.value)
+
+
+def test_cli_reports_unknown_arch_without_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "ptogen.cli", "build", "--arch", "zz9"], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "unknown arch zz9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sconstruct_rejects_a_missing_generated_arch_in_one_line():
+    env = {k: v for k, v in os.environ.items() if k != "SCONSFLAGS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "SCons", "-Q", "-C", str(ROOT), "arch=zz9"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("ptogen build: error: generated/zz9/ is missing")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_artifacts_names_what_is_not_built(tmp_path: Path):
+    with pytest.raises(build.MissingArtifactError) as error:
+        build.artifacts(ARCH, "host_build_graph", root=tmp_path)
+    message = str(error.value)
+    assert "libhost_runtime.so" in message and "libptosim.so" in message
+    assert "ptogen build --arch a2a3 --runtime host_build_graph" in message
+    found = build.artifacts(ARCH, "host_build_graph", root=tmp_path, must_exist=False)
+    assert found.missing == [path for _, path in found.items()]
