@@ -29,6 +29,7 @@ CHECK_NAMES = [
     "register_windows",
     "aicore_timeout",
     "device_reset",
+    "kernel_resolve",
 ]
 
 

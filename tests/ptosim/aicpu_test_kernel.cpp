@@ -21,3 +21,6 @@ extern "C" int ptosim_test_cpu_entry(void *raw) {
 
 // A second entry, so one op description can name two functions like the runtime's init/exec pair.
 extern "C" int ptosim_test_cpu_noop(void *) { return 0; }
+
+// A per-task kernel entry, found by ptosim_resolve_kernel when these bytes sit in device memory.
+extern "C" void kernel_entry(int64_t *args) { args[0] = 42; }

@@ -84,4 +84,5 @@ int check_stream_error_and_destroy(const Binaries &bins);
 int check_aicore_all_cores(const Binaries &bins);
 int check_register_windows(const Binaries &bins);
 int check_aicore_timeout(const Binaries &bins);
+int check_kernel_resolve(const Binaries &bins);
 int check_device_reset(const Binaries &bins);

@@ -204,6 +204,31 @@ int check_register_windows(const Binaries &bins) {
     return 0;
 }
 
+int check_kernel_resolve(const Binaries &bins) {
+    bind(0);
+    // A kernel image uploaded at an offset inside a larger buffer, as a callable upload holds several.
+    const std::vector<uint8_t> image = read_bytes(bins.aicpu_so);
+    const size_t offset = 64;
+    auto *buffer = static_cast<uint8_t *>(device_zeroed(offset + image.size() + 256));
+    CHECK_EQ(rtMemcpy(buffer + offset, image.size(), image.data(), image.size(), RT_MEMCPY_HOST_TO_DEVICE), 0);
+    void *entry = ptosim_resolve_kernel(reinterpret_cast<uint64_t>(buffer + offset));
+    CHECK(entry != nullptr);
+    CHECK(ptosim_resolve_kernel(reinterpret_cast<uint64_t>(buffer + offset)) == entry);  // loaded once
+    int64_t args[1] = {0};
+    reinterpret_cast<void (*)(int64_t *)>(entry)(args);
+    CHECK_EQ(args[0], 42);
+    CHECK(ptosim_resolve_kernel(reinterpret_cast<uint64_t>(buffer)) == nullptr);  // zeros, not an ELF image
+    int host = 0;
+    CHECK(ptosim_resolve_kernel(reinterpret_cast<uint64_t>(&host)) == nullptr);  // not device memory
+    CHECK_EQ(rtFree(buffer), 0);
+    // The event word is per device and stable.
+    volatile uint32_t *word = ptosim_device_event_word();
+    CHECK(word != nullptr);
+    CHECK(ptosim_device_event_word() == word);
+    CHECK_EQ(rtDeviceReset(0), 0);
+    return 0;
+}
+
 int check_aicore_timeout(const Binaries &bins) {
     bind(0);
     ptosim_counters_reset();

@@ -173,6 +173,7 @@ int main(int argc, char **argv) {
         {"register_windows", check_register_windows},
         {"aicore_timeout", check_aicore_timeout},
         {"device_reset", check_device_reset},
+        {"kernel_resolve", check_kernel_resolve},
     };
     for (const Entry &e : checks) {
         if (std::strcmp(e.name, argv[1]) != 0) continue;

@@ -18,6 +18,7 @@ int reset_device(int device) {
     std::vector<std::shared_ptr<Stream>> streams;
     std::vector<std::shared_ptr<CpuBinary>> binaries;  // dlclosed outside the lock, after the streams stop
     std::vector<std::shared_ptr<AicoreRegistration>> registrations;
+    std::vector<std::shared_ptr<LoadedKernel>> kernels;
     {
         std::lock_guard<std::mutex> lock(sim().mu);
         Counters &c = counters();
@@ -44,6 +45,8 @@ int reset_device(int device) {
             for (auto &entry : d.binaries) binaries.push_back(entry.second);
             // CANN has no unregister: registrations end with the device context, which is not a leak.
             for (auto &entry : d.registrations) registrations.push_back(entry.second);
+            for (auto &entry : d.kernels) kernels.push_back(entry.second);
+            kernels.insert(kernels.end(), d.retired_kernels.begin(), d.retired_kernels.end());
             sim().devices.erase(found);
         }
         // A reset returns the core registers to zero.

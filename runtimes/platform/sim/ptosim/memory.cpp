@@ -50,6 +50,7 @@ int free_on_bound(const char *api, void *ptr) {
         counters().freed_while_host_registered += 1;
         host_regs.erase(reg);
     }
+    retire_kernels_in(device_state(device), it->first, it->second.size);
     sim().live_bytes -= it->second.size;
     sim().allocations.erase(it);
     std::free(ptr);

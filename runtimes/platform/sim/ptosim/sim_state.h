@@ -111,8 +111,17 @@ struct AicoreRegistration {
     ~AicoreRegistration();
 };
 
+// A per-task kernel loaded from device memory by ptosim_resolve_kernel.
+struct LoadedKernel {
+    void *dl = nullptr;
+    void *entry = nullptr;
+    ~LoadedKernel();
+};
+
 // What a device owns until rtDeviceReset.
 struct Device {
+    std::map<uintptr_t, std::shared_ptr<LoadedKernel>> kernels;  // by the device address of their bytes
+    std::vector<std::shared_ptr<LoadedKernel>> retired_kernels;   // bytes freed; unloaded at reset
     std::map<Stream *, std::shared_ptr<Stream>> streams;
     std::map<CpuBinary *, std::shared_ptr<CpuBinary>> binaries;
     std::map<CpuFunc *, std::shared_ptr<CpuFunc>> funcs;
@@ -123,6 +132,7 @@ struct Device {
 // What a device keeps for the whole process: its kernel directory and its register file.
 struct DevicePersistent {
     std::string kernel_dir;
+    uint32_t event_word = 0;       // ptosim_device_event_word: bumped by whoever wants waiters to re-look
     uint8_t *registers = nullptr;  // kRegBlocks * PLATFORM_REG_BLOCK_SIZE bytes, page aligned
 };
 
@@ -161,6 +171,9 @@ std::shared_ptr<Stream> find_stream(void *handle);
 int enqueue(const std::shared_ptr<Stream> &stream, Command command);
 // Stops the stream's worker (dropping queued work) and joins or, after a grace period, detaches it.
 void shutdown_stream(const std::shared_ptr<Stream> &stream);
+
+// Under sim().mu: forgets the kernels loaded from [base, base + size) (their memory is being freed).
+void retire_kernels_in(Device &device, uintptr_t base, uint64_t size);
 
 uint64_t fnv1a64(const void *data, size_t size);
 bool is_elf(const void *data, uint64_t size);

@@ -48,6 +48,18 @@ uint32_t ptosim_wait_u32_change(volatile uint32_t *addr, uint32_t old, uint64_t 
 /* Wakes every thread parked on addr. Cheap when nobody waits. */
 void ptosim_notify_u32(volatile uint32_t *addr);
 
+/* A per-device word anyone may bump (then ptosim_notify_u32 it) to wake threads that watch many
+ * registers at once and park on this word instead of on each register. Per bound device; a thread
+ * with no device gets a process-wide word. */
+volatile uint32_t *ptosim_device_event_word(void);
+
+/* ---- Per-task kernels ----------------------------------------------------------------------------- */
+
+/* The `kernel_entry` of the kernel ELF image whose bytes start at device_addr (in device memory of the
+ * calling thread's device); loaded once per address until that memory is freed. NULL if there is no
+ * loadable image there (the reason is in ptosim_last_error). */
+void *ptosim_resolve_kernel(uint64_t device_addr);
+
 #ifdef __cplusplus
 }
 #endif
