@@ -7,11 +7,13 @@ drives it as `python -m SCons` in a subprocess, streams its progress, and turns 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,6 +169,24 @@ def _failure_message(lines: Sequence[str], returncode: int) -> str:
     return f"build failed (scons exited with {returncode}):\n{tail}"
 
 
+@contextlib.contextmanager
+def _exclusive(root: Path, echo: Callable[[str], None] | None) -> Iterator[None]:
+    """One build at a time per checkout: SCons does not lock its signature database or the outputs."""
+    lock_path = build_dir(root) / ".lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if echo is not None:
+                echo(f"waiting for another build of {root} to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | None) -> tuple[int, list[str]]:
     env = dict(os.environ)
     env.pop("SCONSFLAGS", None)  # the caller's -j and arguments are explicit
@@ -213,9 +233,7 @@ def build(
         raise BuildError("runtimes/ holds no runtime variant (a folder with host/, aicpu/ and aicore/)")
     scene_list = list(scenes)
 
-    start = time.perf_counter()
-    regenerated = _regenerate(arch_list)
-    command = [sys.executable, "-m", "SCons", "-C", str(root), "-Q" if not verbose else "--debug=explain"]
+    command = [sys.executable, "-m", "SCons", "-C", str(root), "--debug=explain" if verbose else "-Q"]
     if jobs is not None:
         command.append(f"-j{jobs}")
     command += [f"arch={','.join(arch_list)}", f"runtime={','.join(runtime_list)}", f"platform={platform}"]
@@ -223,7 +241,11 @@ def build(
         command.append(f"scenes={','.join(scene_list)}")
     if verbose:
         command.append("verbose=1")
-    returncode, lines = _run_scons(command, root, echo)
+
+    start = time.perf_counter()
+    with _exclusive(root, echo):
+        regenerated = _regenerate(arch_list)
+        returncode, lines = _run_scons(command, root, echo)
     seconds = time.perf_counter() - start
     if returncode != 0:
         raise BuildError(_failure_message(lines, returncode))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -192,6 +193,20 @@ def test_identical_scene_sources_compile_once(tmp_path: Path):
     for scene in ("one", "two"):
         for stem in ("kernel_inc", "kernel_a" if scene == "one" else "kernel_b"):
             assert (tmp_path / scenes_dir / scene / f"{stem}.so").is_file()
+
+
+def test_cli_prints_each_artifact_with_its_size_and_the_elapsed_time(builds):
+    first, _, _ = builds
+    result = subprocess.run(
+        [sys.executable, "-m", "ptogen.cli", "build", "--arch", ARCH, "-j", "1"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for found in first.artifacts.values():
+        for name, path in found.items():
+            row = [line for line in lines if line.split()[:2] == [name, str(path.relative_to(ROOT))]]
+            assert row and row[0].endswith(("KiB", "MiB", "(shared by the arch's runtimes)")), (name, lines)
+    assert re.search(r"^built in \d+\.\d s \(everything up to date\)$", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_unknown_arch_is_a_clean_error():
