@@ -11,9 +11,10 @@
 #include <vector>
 
 #include "cann_runtime_api.h"
-#include "platform_config.h"
 #include "ptosim/core_seam.h"
+#include "ptosim/ptosim_config.h"
 #include "ptosim/ptosim_report.h"
+#include "test_arch.h"
 #include "test_kernels.h"
 
 #define CHECK(cond)                                                                                    \
@@ -35,12 +36,37 @@
         }                                                                                              \
     } while (0)
 
-// The device the check bound its thread to (rtSetDevice is per thread).
+// The arch the driver was started with (argv[1]).
+inline TestArch g_driver_arch;
+
+// The arch each device was configured as by configure() (the checks' view; ptosim keeps its own).
+inline TestArch g_device_arch[16];
+
+// The device the check bound its thread to (rtSetDevice is per thread), and its arch.
 inline int g_device = -1;
+inline TestArch g_arch;
 inline void bind(int device) {
     CHECK_EQ(rtSetDevice(device), 0);
     g_device = device;
+    g_arch = g_device_arch[device];
 }
+
+// The arch linked into the driver under `name`.
+inline const TestArch &arch_named(const std::string &name) {
+    for (const TestArch &a : test_arches())
+        if (a.name == name) return a;
+    std::fprintf(stderr, "arch %s is not linked into this driver\n", name.c_str());
+    std::exit(2);
+}
+
+// Gives `device` the geometry of `arch`, as a harness does before it uses the device.
+inline void configure(int device, const TestArch &arch) {
+    const PtosimDeviceConfig config = arch.device_config();
+    CHECK_EQ(ptosim_configure_device(device, &config), 0);
+    g_device_arch[device] = arch;
+}
+
+inline bool contains(const char *text, const char *part) { return std::string(text).find(part) != std::string::npos; }
 
 // Paths handed over by the test driver.
 struct Binaries {
@@ -86,3 +112,10 @@ int check_register_windows(const Binaries &bins);
 int check_aicore_timeout(const Binaries &bins);
 int check_kernel_resolve(const Binaries &bins);
 int check_device_reset(const Binaries &bins);
+int check_unconfigured_device(const Binaries &bins);
+int check_config_validation(const Binaries &bins);
+int check_reconfigure_live_state(const Binaries &bins);
+int check_mixed_arches(const Binaries &bins);
+// On the bound device: a launch at its max blockDim runs expected_cores cores, each on its own register
+// block inside the device's halMemCtl window (which is sized by the device's configuration).
+void check_identities_at_max(const Binaries &bins, int expected_cores);

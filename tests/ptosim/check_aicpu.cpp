@@ -200,7 +200,7 @@ int check_stream_order_and_timeout(const Binaries &bins) {
     uint32_t cube = 0, vector = 0;
     CHECK_EQ(aclrtGetStreamResLimit(stream, ACL_RT_DEV_RES_CUBE_CORE, &cube), 0);
     CHECK_EQ(aclrtGetStreamResLimit(stream, ACL_RT_DEV_RES_VECTOR_CORE, &vector), 0);
-    CHECK_EQ(cube, PLATFORM_MAX_BLOCKDIM);
+    CHECK_EQ(cube, g_arch.max_block_dim);
     CHECK_EQ(vector, 2 * cube);
     CHECK(aclrtGetStreamResLimit(reinterpret_cast<void *>(0x1), ACL_RT_DEV_RES_CUBE_CORE, &cube) != 0);
 

@@ -1,5 +1,8 @@
-// check_main.cpp - runs one named ptosim check: `ptosim_check <name> <aicpu.so> <aicore.so> <dispatcher.so>`.
-// Also holds the memory, fault-injection, ACL and device-reset checks.
+// check_main.cpp - runs one named ptosim check:
+//   ptosim_check <arch> <name> <aicpu.so> <aicore.so> <dispatcher.so>
+// ptosim is arch-independent; the driver configures devices 0 and 1 as <arch> (one of the arches linked
+// in through arch_config.cpp) before a check runs, except for the checks that configure devices
+// themselves. Also holds the memory, fault-injection, ACL and device-reset checks.
 #include <cstring>
 
 #include "check.h"
@@ -92,8 +95,8 @@ int check_faults_and_acl(const Binaries &) {
     CHECK_EQ(aclInit(nullptr), ACL_ERROR_REPEAT_INITIALIZE);
     CHECK_EQ(aclrtSetDevice(0), 0);
     uint64_t actual = 0;
-    CHECK_EQ(aclrtSetOpExecuteTimeOutV2(PLATFORM_OP_EXECUTE_TIMEOUT_US, &actual), 0);
-    CHECK_EQ(actual, PLATFORM_OP_EXECUTE_TIMEOUT_US);
+    CHECK_EQ(aclrtSetOpExecuteTimeOutV2(g_arch.op_execute_timeout_us, &actual), 0);
+    CHECK_EQ(actual, g_arch.op_execute_timeout_us);
     CHECK_EQ(dlog_setlevel(0, 3, 0), 0);
     CHECK_EQ(aclrtResetDevice(0), 0);
     CHECK_EQ(aclFinalize(), 0);
@@ -155,32 +158,43 @@ int check_device_reset(const Binaries &bins) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) {
-        std::fprintf(stderr, "usage: %s <check> <aicpu.so> <aicore.so> <dispatcher.so>\n", argv[0]);
+    if (argc < 6) {
+        std::fprintf(stderr, "usage: %s <arch> <check> <aicpu.so> <aicore.so> <dispatcher.so>\n", argv[0]);
         return 2;
     }
-    const Binaries bins{argv[2], argv[3], argv[4]};
+    g_driver_arch = arch_named(argv[1]);
+    const char *name = argv[2];
+    const Binaries bins{argv[3], argv[4], argv[5]};
     struct Entry {
         const char *name;
         int (*fn)(const Binaries &);
+        bool configures_itself;
     } checks[] = {
-        {"memory", check_memory},
-        {"faults_and_acl", check_faults_and_acl},
-        {"aicpu_path", check_aicpu_path},
-        {"stream_order_and_timeout", check_stream_order_and_timeout},
-        {"stream_error_and_destroy", check_stream_error_and_destroy},
-        {"aicore_all_cores", check_aicore_all_cores},
-        {"register_windows", check_register_windows},
-        {"aicore_timeout", check_aicore_timeout},
-        {"device_reset", check_device_reset},
-        {"kernel_resolve", check_kernel_resolve},
+        {"memory", check_memory, false},
+        {"faults_and_acl", check_faults_and_acl, false},
+        {"aicpu_path", check_aicpu_path, false},
+        {"stream_order_and_timeout", check_stream_order_and_timeout, false},
+        {"stream_error_and_destroy", check_stream_error_and_destroy, false},
+        {"aicore_all_cores", check_aicore_all_cores, false},
+        {"register_windows", check_register_windows, false},
+        {"aicore_timeout", check_aicore_timeout, false},
+        {"device_reset", check_device_reset, false},
+        {"kernel_resolve", check_kernel_resolve, false},
+        {"unconfigured_device", check_unconfigured_device, true},
+        {"config_validation", check_config_validation, true},
+        {"reconfigure_live_state", check_reconfigure_live_state, true},
+        {"mixed_arches", check_mixed_arches, true},
     };
     for (const Entry &e : checks) {
-        if (std::strcmp(e.name, argv[1]) != 0) continue;
+        if (std::strcmp(e.name, name) != 0) continue;
+        if (!e.configures_itself) {
+            configure(0, g_driver_arch);  // what the harness does before it uses a device
+            configure(1, g_driver_arch);
+        }
         const int rc = e.fn(bins);
         if (rc == 0) std::printf("OK %s\n", e.name);
         return rc;
     }
-    std::fprintf(stderr, "unknown check %s\n", argv[1]);
+    std::fprintf(stderr, "unknown check %s\n", name);
     return 2;
 }

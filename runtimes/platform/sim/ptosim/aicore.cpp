@@ -1,7 +1,8 @@
 // aicore.cpp - the AICore program: registered by dlopening a private copy of its bytes, launched as
 // block_dim x cores-per-block simulated core threads that each know who they are (core_seam.h) and
-// whose register block is the one the host's register table names. The op execute timeout bounds a
-// launch; cores that never finish are left behind and counted.
+// whose register block is the one the host's register table names; the geometry is the configuration
+// of the stream's device (ptosim_config.h). The op execute timeout bounds a launch; cores that never
+// finish are left behind and counted.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ thread_local CoreIdentity t_core;
 // touches freed memory.
 struct Launch {
     std::shared_ptr<AicoreRegistration> registration;  // keeps the program loaded
+    const Geometry *geometry = nullptr;                 // the device's configuration when enqueued
+    uint8_t *registers = nullptr;                       // its register file
     std::vector<uint8_t> args;
     std::mutex mu;
     std::condition_variable cv;
@@ -37,13 +40,13 @@ struct Launch {
 
 int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block_dim, uint64_t timeout_us) {
     counters().aicore_launches += 1;
-    uint8_t *registers = nullptr;
-    {
-        std::lock_guard<std::mutex> lock(sim().mu);
-        registers = register_file(device);
-    }
-    if (registers == nullptr) return error(kRtInternal, "AICore launch: cannot map the register file of device %d", device);
-    const int cores = static_cast<int>(block_dim) * PLATFORM_CORES_PER_BLOCKDIM;
+    // The geometry and register file captured at enqueue: a device cannot be reconfigured while it has
+    // a stream, and a replaced register file stays mapped, so both still describe this launch's device.
+    const Geometry &g = *launch->geometry;
+    uint8_t *const registers = launch->registers;
+    const PtosimDeviceConfig &c = g.config;
+    const int aic_cores = static_cast<int>(block_dim) * c.aic_per_block;
+    const int cores = static_cast<int>(block_dim) * g.cores_per_block();
     launch->done.assign(static_cast<size_t>(cores), 0);
     launch->remaining = cores;
     std::vector<std::thread> threads;
@@ -52,16 +55,17 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         CoreIdentity id;
         id.logical_id = core;
         id.block_dim = static_cast<int>(block_dim);
-        if (core < static_cast<int>(block_dim)) {
+        if (core < aic_cores) {
             id.type = 0;
-            id.block_idx = core;
+            id.block_idx = core / c.aic_per_block;
+            id.subblock = core % c.aic_per_block;
         } else {
             id.type = 1;
-            id.block_idx = (core - static_cast<int>(block_dim)) / PLATFORM_AIV_PER_BLOCKDIM;
-            id.subblock = (core - static_cast<int>(block_dim)) % PLATFORM_AIV_PER_BLOCKDIM;
+            id.block_idx = (core - aic_cores) / c.aiv_per_block;
+            id.subblock = (core - aic_cores) % c.aiv_per_block;
         }
         id.register_base = reinterpret_cast<uint64_t>(registers) +
-                           static_cast<uint64_t>(register_block_of(core, static_cast<int>(block_dim))) * PLATFORM_REG_BLOCK_SIZE;
+                           static_cast<uint64_t>(g.register_block_of(core, static_cast<int>(block_dim))) * c.register_block_size;
         try {
             threads.emplace_back([launch, id, device, core] {
                 bind_device(device);
@@ -184,9 +188,6 @@ extern "C" rtError_t rtKernelLaunchWithHandleV2(void *hdl, uint64_t tilingKey, u
     (void)smDesc;
     (void)cfgInfo;
     return guarded("rtKernelLaunchWithHandleV2", kRtInternal, [&] {
-        if (blockDim == 0 || blockDim > static_cast<uint32_t>(PLATFORM_MAX_BLOCKDIM))
-            return error(ACL_ERROR_RT_PARAM_INVALID, "rtKernelLaunchWithHandleV2: blockDim %u is outside [1, %d]", blockDim,
-                         PLATFORM_MAX_BLOCKDIM);
         if (argsInfo == nullptr || argsInfo->args == nullptr || argsInfo->argsSize == 0)
             return error(ACL_ERROR_RT_PARAM_INVALID, "rtKernelLaunchWithHandleV2: empty args");
         auto launch = std::make_shared<Launch>();
@@ -196,6 +197,16 @@ extern "C" rtError_t rtKernelLaunchWithHandleV2(void *hdl, uint64_t tilingKey, u
             std::lock_guard<std::mutex> lock(sim().mu);
             stream = find_stream(stm);
             if (!stream) return invalid_access(ACL_ERROR_RT_PARAM_INVALID, "rtKernelLaunchWithHandleV2: %p is not a live stream", stm);
+            int rc = 0;
+            const Geometry *g = require_geometry("rtKernelLaunchWithHandleV2", stream->device, kRtContextNull, &rc);
+            if (g == nullptr) return rc;
+            if (blockDim == 0 || blockDim > static_cast<uint32_t>(g->config.max_block_dim))
+                return error(ACL_ERROR_RT_PARAM_INVALID, "rtKernelLaunchWithHandleV2: blockDim %u is outside [1, %d] (%s)", blockDim,
+                             g->config.max_block_dim, g->config.arch);
+            launch->geometry = g;
+            launch->registers = register_file(stream->device);
+            if (launch->registers == nullptr)
+                return error(kRtInternal, "rtKernelLaunchWithHandleV2: device %d has no register file", stream->device);
             auto &regs = device_state(stream->device).registrations;
             auto it = regs.find(static_cast<AicoreRegistration *>(hdl));
             if (it == regs.end())

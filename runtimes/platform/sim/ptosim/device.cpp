@@ -49,9 +49,9 @@ int reset_device(int device) {
             kernels.insert(kernels.end(), d.retired_kernels.begin(), d.retired_kernels.end());
             sim().devices.erase(found);
         }
-        // A reset returns the core registers to zero.
-        if (uint8_t *regs = sim().persistent[device].registers)
-            std::memset(regs, 0, static_cast<size_t>(kRegBlocks) * PLATFORM_REG_BLOCK_SIZE);
+        // A reset returns the core registers to zero (the arch configuration stays, but may now change).
+        DevicePersistent &p = sim().persistent[device];
+        if (p.registers != nullptr) std::memset(p.registers, 0, p.register_capacity);
     }
     for (auto &stream : streams) shutdown_stream(stream);
     if (bound_device() == device) bind_device(-1);

@@ -57,6 +57,25 @@ void arm_from_environment(CallBook &b) {
     }
 }
 
+// A JSON string literal of an arch name (which may hold any byte but NUL).
+std::string json_string(const char *text) {
+    std::string out = "\"";
+    for (const char *p = text; *p != '\0'; ++p) {
+        const unsigned char ch = static_cast<unsigned char>(*p);
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += static_cast<char>(ch);
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            char buffer[8];
+            std::snprintf(buffer, sizeof buffer, "\\u%04x", ch);
+            out += buffer;
+        } else {
+            out += static_cast<char>(ch);
+        }
+    }
+    return out + "\"";
+}
+
 void append_field(std::string &out, const char *name, uint64_t value) {
     char buffer[96];
     std::snprintf(buffer, sizeof buffer, "\"%s\": %llu, ", name, static_cast<unsigned long long>(value));
@@ -139,7 +158,17 @@ extern "C" const char *ptosim_report_json(void) {
         PtosimReport r{};
         ptosim_report_get(&r, sizeof r);
         json = "{";
-        json += "\"arch\": \"" + std::string(PLATFORM_ARCH_NAME) + "\", ";
+        // "arch": the calling thread's device's; "device_archs": every configured device's.
+        const Geometry *bound = geometry(bound_device());
+        json += "\"arch\": " + json_string(bound ? bound->config.arch : "") + ", \"device_archs\": {";
+        bool first_device = true;
+        for (int device = 0; device < kMaxDevices; ++device) {
+            const Geometry *g = geometry(device);
+            if (g == nullptr) continue;
+            json += (first_device ? "\"" : ", \"") + std::to_string(device) + "\": " + json_string(g->config.arch);
+            first_device = false;
+        }
+        json += "}, ";
 #define PTOSIM_FIELD(name) append_field(json, #name, r.name)
         PTOSIM_FIELD(live_allocations); PTOSIM_FIELD(live_bytes); PTOSIM_FIELD(allocations); PTOSIM_FIELD(frees);
         PTOSIM_FIELD(bytes_h2d); PTOSIM_FIELD(bytes_d2h); PTOSIM_FIELD(bytes_d2d); PTOSIM_FIELD(invalid_accesses);

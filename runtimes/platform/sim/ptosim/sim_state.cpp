@@ -30,7 +30,14 @@ int record(int rc, bool always_print, const char *format, va_list args) {
     char buffer[512];
     std::vsnprintf(buffer, sizeof buffer, format, args);
     t_last_error = buffer;
-    if (always_print || verbose()) std::fprintf(stderr, "[ptosim %s] %s (rc %d)\n", PLATFORM_ARCH_NAME, buffer, rc);
+    if (always_print || verbose()) {
+        // The prefix names the calling thread's device and its arch, when it has them (lock-free).
+        const Geometry *g = geometry(t_device);
+        if (t_device < 0)
+            std::fprintf(stderr, "[ptosim] %s (rc %d)\n", buffer, rc);
+        else
+            std::fprintf(stderr, "[ptosim dev%d %s] %s (rc %d)\n", t_device, g ? g->config.arch : "unconfigured", buffer, rc);
+    }
     return rc;
 }
 
@@ -111,25 +118,23 @@ std::string kernel_dir(int device) {
     return p.kernel_dir;
 }
 
-uint8_t *register_file(int device) {
-    DevicePersistent &p = sim().persistent[device];
-    if (p.registers != nullptr) return p.registers;
-    // Registers are hardware: they exist as long as the process, so a detached core thread or a stale
-    // host table can never touch unmapped memory. A device reset zeroes them.
-    const size_t bytes = static_cast<size_t>(kRegBlocks) * PLATFORM_REG_BLOCK_SIZE;
-    void *mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) return nullptr;
-    p.registers = static_cast<uint8_t *>(mem);
-    return p.registers;
+const Geometry *geometry(int device) {
+    if (device < 0 || device >= kMaxDevices) return nullptr;
+    return sim().persistent[device].geometry.load(std::memory_order_acquire);
 }
 
-int register_block_of(int core, int block_dim) {
-    // Logical AIC core i runs on physical core i; AIV core j on physical core j / aiv_per_block, lane
-    // j % aiv_per_block. The register file holds every physical core's AIC blocks, then their AIV blocks.
-    if (core < block_dim) return core * PLATFORM_AIC_PER_BLOCKDIM;
-    const int aiv = core - block_dim;
-    return PLATFORM_MAX_PHYSICAL_CORES * PLATFORM_AIC_PER_BLOCKDIM + (aiv / PLATFORM_AIV_PER_BLOCKDIM) * PLATFORM_AIV_PER_BLOCKDIM +
-           aiv % PLATFORM_AIV_PER_BLOCKDIM;
+const Geometry *require_geometry(const char *api, int device, int rc, int *rc_out) {
+    const Geometry *g = geometry(device);
+    if (g == nullptr)
+        *rc_out = error(rc, "%s: device %d has no arch configuration; call ptosim_configure_device first", api, device);
+    return g;
+}
+
+uint8_t *register_file(int device) {
+    // Mapped by ptosim_configure_device; registers are hardware, so they exist as long as the process
+    // and a detached core thread or a stale host table never touches unmapped memory.
+    if (geometry(device) == nullptr) return nullptr;
+    return sim().persistent[device].registers;
 }
 
 uint64_t fnv1a64(const void *data, size_t size) {

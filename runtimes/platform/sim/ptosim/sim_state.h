@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "cann_runtime_api.h"
-#include "platform_config.h"
+#include "ptosim/ptosim_config.h"
 
 namespace ptosim {
 
@@ -36,8 +36,25 @@ constexpr int kDrvInvalidValue = 3;         // DRV_ERROR_INVALID_VALUE
 constexpr int kDrvInner = 7;                // DRV_ERROR_INNER_ERR
 
 constexpr int kMaxDevices = 16;
-// Sub-core register blocks per device: every physical core's AIC block, then all their AIV blocks.
-constexpr int kRegBlocks = PLATFORM_MAX_PHYSICAL_CORES * PLATFORM_CORES_PER_BLOCKDIM;
+
+// ---- device geometry (ptosim_configure_device) -------------------------------------------------------
+
+// A device's configuration with the derived sizes. Immutable once published: readers hold a pointer
+// that stays valid for the whole process (replaced configurations are never freed).
+struct Geometry {
+    PtosimDeviceConfig config;
+    int cores_per_block() const { return config.aic_per_block + config.aiv_per_block; }
+    // Sub-core register blocks: every physical core's AIC blocks, then all their AIV blocks.
+    int register_blocks() const { return config.physical_aicores * cores_per_block(); }
+    size_t register_bytes() const { return static_cast<size_t>(register_blocks()) * config.register_block_size; }
+    // Register block index of logical core `core` in a launch of block_dim blocks (all cores usable):
+    // AIC j runs on physical core j / aic_per_block, lane j % aic_per_block; AIV j likewise.
+    int register_block_of(int core, int block_dim) const {
+        const int aic_cores = block_dim * config.aic_per_block;
+        if (core < aic_cores) return core;
+        return config.physical_aicores * config.aic_per_block + (core - aic_cores);
+    }
+};
 
 // ---- errors ------------------------------------------------------------------------------------------
 
@@ -132,8 +149,10 @@ struct Device {
 // What a device keeps for the whole process: its kernel directory and its register file.
 struct DevicePersistent {
     std::string kernel_dir;
-    uint32_t event_word = 0;       // ptosim_device_event_word: bumped by whoever wants waiters to re-look
-    uint8_t *registers = nullptr;  // kRegBlocks * PLATFORM_REG_BLOCK_SIZE bytes, page aligned
+    uint32_t event_word = 0;  // ptosim_device_event_word: bumped by whoever wants waiters to re-look
+    std::atomic<const Geometry *> geometry{nullptr};  // read without the lock (log prefix, identities)
+    uint8_t *registers = nullptr;  // >= geometry->register_bytes(), page aligned, never unmapped
+    size_t register_capacity = 0;
 };
 
 struct Sim {
@@ -160,10 +179,13 @@ Device &device_state(int device);
 const Allocation *find_allocation(const void *addr, uint64_t size, int device);
 // Under sim().mu: the device's private kernel directory (created on first use), "" on failure.
 std::string kernel_dir(int device);
-// Under sim().mu: the device's register file (allocated on first use), nullptr on failure.
+// The configuration of `device` (nullptr if none or out of range); lock-free.
+const Geometry *geometry(int device);
+// The geometry of `device`, or nullptr after recording "<api>: device N has no arch configuration; call
+// ptosim_configure_device first" as the error `rc` (left in *rc_out).
+const Geometry *require_geometry(const char *api, int device, int rc, int *rc_out);
+// Under sim().mu: the device's register file (sized by its configuration), nullptr if unconfigured.
 uint8_t *register_file(int device);
-// Register block index of logical core `core` in a launch of block_dim blocks (all cores usable).
-int register_block_of(int core, int block_dim);
 
 // Under sim().mu: the live stream `handle` (nullptr if it is not one).
 std::shared_ptr<Stream> find_stream(void *handle);

@@ -166,16 +166,21 @@ extern "C" aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_
 extern "C" aclError aclrtGetStreamResLimit(aclrtStream stream, aclrtDevResLimitType type, uint32_t *value) {
     return guarded("aclrtGetStreamResLimit", kRtInternal, [&] {
         if (value == nullptr) return error(ACL_ERROR_RT_PARAM_INVALID, "aclrtGetStreamResLimit: value is null");
+        int device = -1;
         {
             std::lock_guard<std::mutex> lock(sim().mu);
-            if (!find_stream(stream))
-                return invalid_access(ACL_ERROR_RT_PARAM_INVALID, "aclrtGetStreamResLimit: %p is not a live stream", stream);
+            std::shared_ptr<Stream> found = find_stream(stream);
+            if (!found) return invalid_access(ACL_ERROR_RT_PARAM_INVALID, "aclrtGetStreamResLimit: %p is not a live stream", stream);
+            device = found->device;
         }
+        int rc = 0;
+        const Geometry *g = require_geometry("aclrtGetStreamResLimit", device, kRtContextNull, &rc);
+        if (g == nullptr) return rc;
         // Every core of the device is available to every stream.
         if (type == ACL_RT_DEV_RES_CUBE_CORE) {
-            *value = PLATFORM_MAX_BLOCKDIM * PLATFORM_AIC_PER_BLOCKDIM;
+            *value = static_cast<uint32_t>(g->config.max_block_dim * g->config.aic_per_block);
         } else if (type == ACL_RT_DEV_RES_VECTOR_CORE) {
-            *value = PLATFORM_MAX_BLOCKDIM * PLATFORM_AIV_PER_BLOCKDIM;
+            *value = static_cast<uint32_t>(g->config.max_block_dim * g->config.aiv_per_block);
         } else {
             return error(ACL_ERROR_RT_PARAM_INVALID, "aclrtGetStreamResLimit: unknown resource type %d", static_cast<int>(type));
         }

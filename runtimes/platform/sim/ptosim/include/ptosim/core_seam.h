@@ -19,13 +19,16 @@ extern "C" {
 
 /* ---- AICore identity (valid on a simulated AICore thread; -1 / 0 elsewhere) ---------------------- */
 
-/* The launch block this core belongs to: AIC core i is in block i, AIV core j in block j / aiv_per_block. */
+/* The geometry (aic_per_block, aiv_per_block) is the device's configuration (ptosim_config.h). */
+/* The launch block this core belongs to: AIC core i is in block i / aic_per_block, AIV core j (counted
+ * from the first AIV) in block j / aiv_per_block. */
 int ptosim_core_block_idx(void);
-/* Logical core id in the launch: [0, block_dim) are AIC, [block_dim, block_dim * cores_per_block) AIV. */
+/* Logical core id in the launch: [0, block_dim * aic_per_block) are AIC, the rest up to
+ * block_dim * cores_per_block AIV. With one AIC per block: [0, block_dim) AIC, then AIV. */
 int ptosim_core_logical_id(void);
 /* 0 = AIC (cube), 1 = AIV (vector). */
 int ptosim_core_type(void);
-/* Lane of an AIV core inside its block (0 or 1); 0 for AIC. */
+/* Lane of a core inside its block among the cores of its type (AIV: 0 or 1 with two per block). */
 int ptosim_core_subblock_idx(void);
 /* block_dim of the running launch. */
 int ptosim_core_block_dim(void);
