@@ -64,6 +64,19 @@ def builds() -> tuple[build.BuildResult, build.BuildResult, dict[Path, int]]:
     return first, second, mtimes
 
 
+def scons(root: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """The SConstruct run by hand, as a user would (no SCONSFLAGS from the environment)."""
+    env = {k: v for k, v in os.environ.items() if k != "SCONSFLAGS"}
+    command = [sys.executable, "-m", "SCons", "-Q", "-C", str(root), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, env=env)
+
+
+def copy_tree_for_scons(target: Path) -> None:
+    for tree in ("generated", "runtimes"):
+        shutil.copytree(ROOT / tree, target / tree, ignore=shutil.ignore_patterns("*.o", "*.so"))
+    shutil.copy(ROOT / "SConstruct", target)
+
+
 def elf(path: Path) -> ELFFile:
     return ELFFile(io.BytesIO(path.read_bytes()))
 
@@ -172,9 +185,7 @@ def test_identical_scene_sources_compile_once(tmp_path: Path):
     if missing is not None:
         pytest.skip(f"{missing} not present yet")
     runtime = build.known_runtimes()[0]
-    for tree in ("generated", "runtimes"):
-        shutil.copytree(ROOT / tree, tmp_path / tree, ignore=shutil.ignore_patterns("*.o", "*.so"))
-    shutil.copy(ROOT / "SConstruct", tmp_path)
+    copy_tree_for_scons(tmp_path)
     increment = 'extern "C" void kernel_entry(long *args) { args[0] += 1; }\n'
     double = 'extern "C" void kernel_entry(long *args) { args[0] *= 2; }\n'
     # The same text twice under one name (kernel_inc) and under two names (kernel_a in one, kernel_b in two).
@@ -184,9 +195,7 @@ def test_identical_scene_sources_compile_once(tmp_path: Path):
         (kernels / "kernel_inc.cpp").write_text(increment)
         (kernels / f"{other}.cpp").write_text(double)
     scenes_dir = f"build/{ARCH}/sim/{runtime}/scenes"
-    env = {k: v for k, v in os.environ.items() if k != "SCONSFLAGS"}
-    command = [sys.executable, "-m", "SCons", "-Q", "-C", str(tmp_path), f"arch={ARCH}", f"runtime={runtime}"]
-    result = subprocess.run([*command, "scenes=one,two", scenes_dir], capture_output=True, text=True, env=env)
+    result = scons(tmp_path, f"arch={ARCH}", f"runtime={runtime}", "scenes=one,two", scenes_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     compiles = [line for line in result.stdout.splitlines() if line.startswith("  CXX ")]
     assert len(compiles) == 2, compiles
@@ -198,7 +207,7 @@ def test_identical_scene_sources_compile_once(tmp_path: Path):
 def test_cli_prints_each_artifact_with_its_size_and_the_elapsed_time(builds):
     first, _, _ = builds
     result = subprocess.run(
-        [sys.executable, "-m", "ptogen.cli", "build", "--arch", ARCH, "-j", "1"], capture_output=True, text=True
+        [sys.executable, "-m", "ptogen.cli", "build", "--arch", ARCH, "-j", "2"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -206,7 +215,7 @@ def test_cli_prints_each_artifact_with_its_size_and_the_elapsed_time(builds):
         for name, path in found.items():
             row = [line for line in lines if line.split()[:2] == [name, str(path.relative_to(ROOT))]]
             assert row and row[0].endswith(("KiB", "MiB", "(shared by the arch's runtimes)")), (name, lines)
-    assert re.search(r"^built in \d+\.\d s \(everything up to date\)$", result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"^built in \d+\.\d s \(.+\)$", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_unknown_arch_is_a_clean_error():
@@ -231,13 +240,20 @@ def test_cli_reports_unknown_arch_without_traceback():
 
 
 def test_sconstruct_rejects_a_missing_generated_arch_in_one_line():
-    env = {k: v for k, v in os.environ.items() if k != "SCONSFLAGS"}
-    result = subprocess.run(
-        [sys.executable, "-m", "SCons", "-Q", "-C", str(ROOT), "arch=zz9"], capture_output=True, text=True, env=env
-    )
+    result = scons(ROOT, "arch=zz9")
     assert result.returncode == 2
     assert result.stderr.strip().startswith("ptogen build: error: generated/zz9/ is missing")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("removed", ["runtimes/device/dispatcher", "runtimes/platform/sim/device"])
+def test_sconstruct_names_a_missing_component_folder_in_one_line(tmp_path: Path, removed: str):
+    copy_tree_for_scons(tmp_path)
+    shutil.rmtree(tmp_path / removed, ignore_errors=True)
+    result = scons(tmp_path, f"arch={ARCH}")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"ptogen build: error: {removed}/ is missing (needed by every sim build)"
+    assert not (tmp_path / "build" / ARCH).exists()
 
 
 def test_artifacts_names_what_is_not_built(tmp_path: Path):
