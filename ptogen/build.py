@@ -22,10 +22,10 @@ from ptogen.arch import load_all
 
 PLATFORMS = ("sim",)
 VARIANT_PARTS = ("host", "aicpu", "aicore")
-# The progress lines the SConstruct prints (`  CXX   <source>  [<build>]`, `  LINK  <target>`, `  COPY  ...`),
+# The progress lines the SConstruct prints (`  CXX   <source>  [<build>]`, `  LINK  <target>`, `  COPY`, `  LN`),
 # and with verbose=1 the commands themselves (every compile and link writes into build/); then the line SCons
 # prints when it takes a target from build/cache instead of building it.
-_WORK_PREFIXES = ("  CXX ", "  LINK ", "  COPY ")
+_WORK_PREFIXES = ("  CXX ", "  LINK ", "  COPY ", "  LN ")
 _VERBOSE_MARKERS = (" -o build/", "Install file: ")
 _CACHE_PREFIX = "Retrieved `"
 _SCONSTRUCT_ERROR = "ptogen build: error: "

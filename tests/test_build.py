@@ -113,6 +113,8 @@ def test_every_runtime_gets_four_programs_and_the_arch_its_simulator(builds):
         assert found == build.artifacts(arch, runtime)
         assert found.host.parent == ROOT / "build" / arch / "sim" / runtime
         assert found.ptosim == ROOT / "build" / arch / "sim" / "libptosim.so"
+        # One simulator per platform: every arch's path names the same file, so one process gets one instance.
+        assert found.ptosim.resolve() == ROOT / "build" / "sim" / "ptosim" / "libptosim.so"
         for name, path in found.items():
             header = elf(path).header
             assert header["e_type"] == "ET_DYN", f"{name}: {path} is not a shared object"
