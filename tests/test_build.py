@@ -220,6 +220,24 @@ def test_cli_prints_each_artifact_with_its_size_and_the_elapsed_time(builds):
     assert re.search(r"^built in \d+\.\d s \(.+\)$", result.stdout, re.MULTILINE), result.stdout
 
 
+def test_a_compile_error_is_raised_with_the_compilers_words(builds, tmp_path: Path, monkeypatch):
+    """In a copy of the tree sharing build/cache (so the runtime programs come from the cache, not a compile)."""
+    copy_tree_for_scons(tmp_path)
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "cache").symlink_to(ROOT / "build" / "cache")
+    kernels = tmp_path / "examples" / "broken" / "kernels"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel_bad.cpp").write_text('extern "C" int kernel_entry() { return undefined_name; }\n')
+    monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
+    with pytest.raises(build.BuildError) as error:
+        build.build([ARCH], scenes=["broken"], echo=None)
+    message = str(error.value)
+    assert message.startswith("build failed (scons exited with 2):\n"), message
+    assert "kernel_bad.cpp:1:" in message and "'undefined_name' was not declared" in message, message
+    assert not any(line.startswith(("  CXX", "  LINK")) for line in message.splitlines()), message
+
+
 def test_unknown_arch_is_a_clean_error():
     with pytest.raises(build.BuildError, match=r"unknown arch zz9 \(known: .*a2a3"):
         build.build(["zz9"], echo=None)
