@@ -60,6 +60,8 @@ class Artifacts:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What one `build()` produced and what it had to do for it."""
+
     artifacts: dict[tuple[str, str], Artifacts]
     scenes: dict[tuple[str, str, str], list[Path]]  # (arch, runtime, scene) -> its programs
     regenerated: list[Path]  # generated/ files rewritten before the build
