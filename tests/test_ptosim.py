@@ -73,9 +73,21 @@ def built(tmp_path_factory):
     objects = [out / (src.stem + ".o") for src in sources]
     arch_objects = {arch: out / f"arch_config_{arch}.o" for arch in ARCHES}
     run_all(
-        [[CXX, *FLAGS, *SIM_INCLUDES, "-c", str(src), "-o", str(obj)] for src, obj in zip(sources, objects, strict=True)]
+        [
+            [CXX, *FLAGS, *SIM_INCLUDES, "-c", str(src), "-o", str(obj)]
+            for src, obj in zip(sources, objects, strict=True)
+        ]
         + [
-            [CXX, *FLAGS, *CHECK_INCLUDES, f"-I{ROOT / 'generated' / arch}", "-c", str(CHECKS / "arch_config.cpp"), "-o", str(obj)]
+            [
+                CXX,
+                *FLAGS,
+                *CHECK_INCLUDES,
+                f"-I{ROOT / 'generated' / arch}",
+                "-c",
+                str(CHECKS / "arch_config.cpp"),
+                "-o",
+                str(obj),
+            ]
             for arch, obj in arch_objects.items()
         ]
     )
@@ -106,7 +118,10 @@ def built(tmp_path_factory):
     check_sources = [str(p) for p in sorted(CHECKS.glob("check_*.cpp"))]
     driver = out / "ptosim_check"
     run_all(
-        [[CXX, *FLAGS, *CHECK_INCLUDES, "-shared", "-o", str(so[name]), str(src), *link] for name, src in programs.items()]
+        [
+            [CXX, *FLAGS, *CHECK_INCLUDES, "-shared", "-o", str(so[name]), str(src), *link]
+            for name, src in programs.items()
+        ]
         + [[CXX, *FLAGS, *CHECK_INCLUDES, "-o", str(driver), *check_sources, *map(str, arch_objects.values()), *link]]
     )
     return {"lib": lib, "driver": driver, "so": so, "dir": out}

@@ -70,6 +70,11 @@ int DeviceRunner::fail_cann(const char *call, int cann_rc, const char *context) 
     return fail(negated(cann_rc), "%s: %s failed with CANN error %d", context, call, cann_rc);
 }
 
+int DeviceRunner::fail_driver(const char *call, int driver_rc, const char *context) {
+    return fail(-(PTO_DRIVER_ERROR_BASE + (driver_rc > 0 ? driver_rc : 0)), "%s: %s failed with driver error %d", context,
+                call, driver_rc);
+}
+
 int DeviceRunner::check_usable(const char *entry) {
     if (finalized_) return fail(PTO_ERR_STATE, "%s: the context is finalized; create a new one", entry);
     if (!initialized_) return fail(PTO_ERR_STATE, "%s: simpler_init has not succeeded on this context", entry);
@@ -633,7 +638,7 @@ int DeviceRunner::query_core_register_bases(RegisterKind kind, int block_dim, in
     int32_t occupancy_size = sizeof occupancy;
     drvError_t rc = halGetDeviceInfoByBuff(static_cast<uint32_t>(device_id_), MODULE_TYPE_AICORE, INFO_TYPE_OCCUPY,
                                            occupancy, &occupancy_size);
-    if (rc != DRV_ERROR_NONE) return fail_cann("halGetDeviceInfoByBuff", rc, "querying usable AICores");
+    if (rc != DRV_ERROR_NONE) return fail_driver("halGetDeviceInfoByBuff", rc, "querying usable AICores");
     std::vector<int> usable;
     for (int core = 0; core < PLATFORM_MAX_PHYSICAL_CORES; ++core)
         if (occupancy[core / 64] & (1ull << (core % 64))) usable.push_back(core);
@@ -647,7 +652,7 @@ int DeviceRunner::query_core_register_bases(RegisterKind kind, int block_dim, in
     AddrMapOutPara out{};
     size_t out_size = sizeof out;
     rc = halMemCtl(CTRL_TYPE_ADDR_MAP, &in, sizeof in, &out, &out_size);
-    if (rc != DRV_ERROR_NONE) return fail_cann("halMemCtl", rc, "mapping the AICore register window");
+    if (rc != DRV_ERROR_NONE) return fail_driver("halMemCtl", rc, "mapping the AICore register window");
     const uint64_t per_core_kind = static_cast<uint64_t>(PLATFORM_MAX_PHYSICAL_CORES) * PLATFORM_REG_BLOCK_SIZE;
     const uint64_t needed = per_core_kind * PLATFORM_CORES_PER_BLOCKDIM;
     if (out.len < needed)
@@ -813,7 +818,7 @@ int DeviceRunner::collector_region_acquire(CollectorRegion &region, size_t bytes
     drvError_t map_rc = halHostRegister(region.dev, bytes, DEV_SVM_MAP_HOST, static_cast<unsigned int>(device_id_), &host);
     if (map_rc != DRV_ERROR_NONE) {
         release(region.dev);
-        return fail_cann("halHostRegister", map_rc, region.name);
+        return fail_driver("halHostRegister", map_rc, region.name);
     }
     region.bytes = bytes;
     region.host = host;
@@ -830,7 +835,7 @@ void DeviceRunner::collector_region_release(CollectorRegion &region) {
     // unmap before the free; the mapping must not outlive the memory it shows.
     if (region.host != nullptr) {
         drvError_t rc = halHostUnregister(region.dev, static_cast<unsigned int>(device_id_));
-        if (rc != DRV_ERROR_NONE) fail_cann("halHostUnregister", rc, region.name);
+        if (rc != DRV_ERROR_NONE) fail_driver("halHostUnregister", rc, region.name);
     }
     release(region.dev);
     region.host = nullptr;

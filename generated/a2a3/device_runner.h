@@ -109,6 +109,7 @@ private:
     // ---- errors ----
     int fail(int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
     int fail_cann(const char *call, int cann_rc, const char *context);
+    int fail_driver(const char *call, int driver_rc, const char *context);
     int check_usable(const char *entry);  // 0, or PTO_ERR_STATE with a message naming `entry`
 
     // ---- device attach and eager init ----

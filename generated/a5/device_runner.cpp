@@ -70,6 +70,11 @@ int DeviceRunner::fail_cann(const char *call, int cann_rc, const char *context) 
     return fail(negated(cann_rc), "%s: %s failed with CANN error %d", context, call, cann_rc);
 }
 
+int DeviceRunner::fail_driver(const char *call, int driver_rc, const char *context) {
+    return fail(-(PTO_DRIVER_ERROR_BASE + (driver_rc > 0 ? driver_rc : 0)), "%s: %s failed with driver error %d", context,
+                call, driver_rc);
+}
+
 int DeviceRunner::check_usable(const char *entry) {
     if (finalized_) return fail(PTO_ERR_STATE, "%s: the context is finalized; create a new one", entry);
     if (!initialized_) return fail(PTO_ERR_STATE, "%s: simpler_init has not succeeded on this context", entry);
@@ -636,7 +641,7 @@ int DeviceRunner::query_core_register_bases(RegisterKind kind, int block_dim, in
         unsigned long va = 0;
         unsigned int len = 0;
         drvError_t rc = halResMap(static_cast<unsigned int>(device_id_), &info, &va, &len);
-        if (rc != DRV_ERROR_NONE) return fail_cann("halResMap", rc, "mapping an AICore register block");
+        if (rc != DRV_ERROR_NONE) return fail_driver("halResMap", rc, "mapping an AICore register block");
         if (len < PLATFORM_REG_BLOCK_SIZE)
             return fail(PTO_ERR_INTERNAL, "AICore %d register block is %u bytes, %u expected", core, len, PLATFORM_REG_BLOCK_SIZE);
         bases[core] = va;

@@ -82,12 +82,18 @@ class PtoError(enum.IntEnum):
     PTO_ERR_INTERNAL = -6
 
 
+# A failing driver (hal*) call comes back as -(PTO_DRIVER_ERROR_BASE + its drvError_t).
+PTO_DRIVER_ERROR_BASE = 900000
+
+
 def describe_rc(rc: int) -> str:
-    """Names an rc: "PTO_ERR_STATE" for ptogen's codes, "CANN error N" for -N, "ok" for 0."""
+    """Names an rc: "PTO_ERR_STATE" for ptogen's codes, "driver error N" or "CANN error N" for the others."""
     if rc == 0:
         return "ok"
     if rc in PtoError._value2member_map_:
         return PtoError(rc).name
+    if rc <= -PTO_DRIVER_ERROR_BASE:
+        return f"driver error {-rc - PTO_DRIVER_ERROR_BASE}"
     if rc < 0:
         return f"CANN error {-rc}"
     return f"unexpected positive rc {rc}"

@@ -20,7 +20,10 @@ typedef struct PtoRunTiming {
     uint64_t device_wall_ns; /* written by the AICPU program into the device-wall slot */
 } PtoRunTiming;
 
-/* ptogen's own error codes; CANN failures come back as -(CANN rc). */
+/* ptogen's own error codes. A failing CANN runtime or ACL call comes back as -(its rc) (those codes are
+ * >= 100000); a failing driver (hal*) call as -(PTO_DRIVER_ERROR_BASE + its drvError_t), so the small driver
+ * codes never read as one of these. */
+#define PTO_DRIVER_ERROR_BASE 900000
 enum {
     PTO_ERR_INVALID_ARGUMENT = -1,
     PTO_ERR_STATE = -2,          /* call not valid now: not initialised, finalised, initialised twice */

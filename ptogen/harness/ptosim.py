@@ -1,0 +1,80 @@
+"""The simulator's report and fault injection, read through ctypes from the loaded libptosim.so.
+
+libptosim.so is loaded once per process with RTLD_GLOBAL: the device programs ptosim loads from bytes
+resolve the simulator's seam symbols against that one instance.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ptogen.arch import Arch
+
+
+class PtosimDeviceConfig(ctypes.Structure):
+    """Mirror of ptosim_config.h's PtosimDeviceConfig: the chip generation a simulated device is."""
+
+    _fields_ = [
+        ("arch", ctypes.c_char * 16),
+        ("max_block_dim", ctypes.c_int32),
+        ("aic_per_block", ctypes.c_int32),
+        ("aiv_per_block", ctypes.c_int32),
+        ("physical_aicores", ctypes.c_int32),
+        ("register_block_size", ctypes.c_uint32),
+    ]
+
+    @classmethod
+    def of(cls, arch: Arch) -> PtosimDeviceConfig:
+        return cls(
+            arch.name.encode(),
+            arch.cores.max_block_dim,
+            arch.cores.aic_per_block,
+            arch.cores.aiv_per_block,
+            arch.cores.physical_aicores,
+            arch.registers.block_size,
+        )
+
+
+@cache
+def load(path: str) -> ctypes.CDLL:
+    """One simulator per process: every arch's Worker shares it (devices carry their own arch)."""
+    library = ctypes.CDLL(path, mode=os.RTLD_NOW | ctypes.RTLD_GLOBAL)
+    library.ptosim_report_json.restype = ctypes.c_char_p
+    library.ptosim_call_count.argtypes = [ctypes.c_char_p]
+    library.ptosim_call_count.restype = ctypes.c_uint64
+    library.ptosim_fail_nth_call.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
+    library.ptosim_fail_nth_call.restype = ctypes.c_int
+    library.ptosim_last_error.restype = ctypes.c_char_p
+    library.ptosim_configure_device.argtypes = [ctypes.c_int32, ctypes.POINTER(PtosimDeviceConfig)]
+    library.ptosim_configure_device.restype = ctypes.c_int
+    return library
+
+
+class Ptosim:
+    def __init__(self, path: Path):
+        self.library = load(str(Path(path).resolve()))
+
+    def report(self) -> dict[str, Any]:
+        return json.loads(self.library.ptosim_report_json().decode())
+
+    def calls(self, api: str) -> int:
+        return int(self.library.ptosim_call_count(api.encode()))
+
+    def reset_counters(self) -> None:
+        self.library.ptosim_counters_reset()
+
+    def configure_device(self, device_id: int, arch: Arch) -> None:
+        """Makes simulated device `device_id` a chip of `arch` (its block geometry and register blocks)."""
+        config = PtosimDeviceConfig.of(arch)
+        if self.library.ptosim_configure_device(device_id, ctypes.byref(config)) != 0:
+            why = self.library.ptosim_last_error().decode()
+            raise ValueError(f"ptosim: device {device_id} cannot become an {arch.name}: {why}")
+
+    def fail_nth_call(self, api: str, n: int, rc: int) -> None:
+        if self.library.ptosim_fail_nth_call(api.encode(), n, rc) != 0:
+            raise ValueError(f"ptosim refused to arm a fault for {api!r}")

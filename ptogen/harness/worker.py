@@ -1,0 +1,92 @@
+"""The facade a user drives: a Worker owns one device context of one (arch, runtime) build.
+
+    with Worker("a2a3", "host_build_graph") as worker:
+        cid = worker.register(blob)
+        timing = worker.run(cid, task_args, block_dim=3, aicpu_thread_num=3)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ptogen.harness.binding import DeviceContext, HostRuntime, RunTiming
+from ptogen.harness.ptosim import Ptosim
+from ptogen.harness.task_args import TaskArgs
+
+MAX_CALLABLES = 64
+
+
+class WorkerError(RuntimeError):
+    pass
+
+
+class Worker:
+    def __init__(self, arch: str, runtime: str, device_id: int = 0, platform: str = "sim", build: bool = True):
+        self.arch, self.runtime, self.device_id, self.platform = arch, runtime, device_id, platform
+        self._build = build
+        self.context: DeviceContext | None = None
+        self.ptosim: Ptosim | None = None
+        self._callables: dict[int, bytes] = {}
+        self.artifacts: Any = None
+
+    def init(self) -> Worker:
+        from ptogen import build as builder
+
+        if self.context is not None:
+            raise WorkerError("Worker.init: already initialised")
+        if self._build:
+            builder.build([self.arch], [self.runtime], platform=self.platform)
+        self.artifacts = builder.artifacts(self.arch, self.runtime, self.platform)
+        if self.platform == "sim":
+            from ptogen.arch import load_all
+
+            self.ptosim = Ptosim(self.artifacts.ptosim)  # RTLD_GLOBAL, before the host runtime
+            self.ptosim.configure_device(self.device_id, load_all()[self.arch])
+        runtime = HostRuntime(self.artifacts.host)
+        context = runtime.context()
+        try:
+            context.init(
+                self.device_id,
+                Path(self.artifacts.aicpu).read_bytes(),
+                Path(self.artifacts.aicore).read_bytes(),
+                Path(self.artifacts.dispatcher).read_bytes(),
+            )
+        except BaseException:
+            context.destroy()
+            raise
+        self.context = context
+        return self
+
+    def _live(self) -> DeviceContext:
+        if self.context is None:
+            raise WorkerError("the Worker is not initialised (call init) or was closed")
+        return self.context
+
+    def register(self, blob: bytes) -> int:
+        context = self._live()
+        cid = next((i for i in range(MAX_CALLABLES) if i not in self._callables), None)
+        if cid is None:
+            raise WorkerError(f"all {MAX_CALLABLES} callable ids are in use")
+        context.prepare_callable(cid, blob)
+        self._callables[cid] = blob
+        return cid
+
+    def unregister(self, cid: int) -> None:
+        self._live().unregister_callable(cid)
+        self._callables.pop(cid, None)
+
+    def run(self, cid: int, task_args: TaskArgs, **config: Any) -> RunTiming:
+        return self._live().run_prepared(cid, task_args, **config)
+
+    def close(self) -> None:
+        if self.context is not None:
+            context, self.context = self.context, None
+            self._callables.clear()
+            context.close()
+
+    def __enter__(self) -> Worker:
+        return self.init() if self.context is None else self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
