@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -122,6 +123,65 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ms(ns: int) -> str:
+    return f"{ns / 1e6:9.3f}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ptogen.harness.runner import GoldenMismatch, build_scene, run_scene
+    from ptogen.harness.scene import SceneError, find_scene
+    from ptogen.harness.worker import Worker
+
+    try:
+        scene = find_scene(args.scene, args.runtime)
+        case = scene.case(args.case)
+        blob = build_scene(scene, args.arch)
+        with Worker(args.arch, scene.runtime, device_id=args.device) as worker:
+            result = run_scene(worker, scene, blob, case, rounds=args.rounds)
+    except (SceneError, build.BuildError, GoldenMismatch) as error:
+        print(f"ptogen run: {error}", file=sys.stderr)
+        return 1
+    print(f"{scene.runtime}/{scene.name} case {case.name} on {args.arch}/sim: block_dim {case.block_dim or 'auto'}, "
+          f"{case.aicpu_thread_num} AICPU thread(s)")
+    print(f"{'round':>5}  {'host ms':>9}  {'device ms':>9}")
+    for index, timing in enumerate(result.rounds):
+        print(f"{index:>5}  {_ms(timing.host_wall_ns)}  {_ms(timing.device_wall_ns)}")
+    if len(result.rounds) > 1:
+        steady = statistics.median(t.host_wall_ns for t in result.rounds[1:])
+        print(f"median host ms over rounds 1..{len(result.rounds) - 1}: {steady / 1e6:.3f}")
+    print(f"golden: all {len(result.rounds)} round(s) match (rtol {scene.rtol}, atol {scene.atol})")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from ptogen.harness.runner import build_scene, run_scene
+    from ptogen.harness.scene import load_scene_file, scene_folders
+    from ptogen.harness.worker import Worker
+
+    failures = 0
+    workers: dict[str, Worker] = {}
+    try:
+        for (runtime, name), folder in sorted(scene_folders(args.runtime).items()):
+            scene = load_scene_file(folder / "scene.py")
+            for case in scene.cases:
+                label = f"{runtime}/{name}:{case.name}"
+                try:
+                    blob = build_scene(scene, args.arch)
+                    if runtime not in workers:
+                        workers[runtime] = Worker(args.arch, runtime, device_id=args.device + len(workers)).init()
+                    result = run_scene(workers[runtime], scene, blob, case, rounds=args.rounds)
+                    last = result.rounds[-1]
+                    print(f"PASS  {label:<48} host {_ms(last.host_wall_ns)} ms  device {_ms(last.device_wall_ns)} ms")
+                except Exception as error:  # a failing scene is reported, and the others still run
+                    failures += 1
+                    print(f"FAIL  {label:<48} {type(error).__name__}: {error}")
+    finally:
+        for worker in workers.values():
+            worker.close()
+    print(f"\n{'all scenes pass' if failures == 0 else f'{failures} failure(s)'} on {args.arch}/sim")
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptogen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("--scene", action="append", help="also build examples/<scene>/ kernels and orchestration")
     bld.add_argument("-v", "--verbose", action="store_true", help="show the compiler commands and why each runs")
     bld.set_defaults(func=cmd_build)
+    run = sub.add_parser("run", help="run one scene on the CPU simulation and check it against its golden")
+    run.add_argument("scene")
+    run.add_argument("--arch", required=True)
+    run.add_argument("--runtime", help="the scene's runtime, when several runtimes have a scene of that name")
+    run.add_argument("--case", help="case name (default: the scene's first)")
+    run.add_argument("--rounds", type=int, default=1, help="runs of the prepared callable (default 1)")
+    run.add_argument("--device", type=int, default=0, help="simulated device id (default 0)")
+    run.set_defaults(func=cmd_run)
+
+    test = sub.add_parser("test", help="run every scene of an arch (every case) and check each golden")
+    test.add_argument("--arch", required=True)
+    test.add_argument("--runtime", help="only this runtime's scenes")
+    test.add_argument("--rounds", type=int, default=2)
+    test.add_argument("--device", type=int, default=0, help="first simulated device id (one per runtime)")
+    test.set_defaults(func=cmd_test)
     return parser
 
 

@@ -65,3 +65,27 @@ def test_a_broken_hook_folder_is_a_clean_error(project_copy: Path):
 def test_unknown_arch_is_named():
     result = ptogen("generate", "--check", "--arch", "a9")
     assert result.returncode != 0 and "unknown arch a9" in result.stderr
+
+
+def test_run_prints_rounds_and_the_golden_verdict():
+    result = ptogen("run", "vector_example", "--arch", "a2a3", "--rounds", "3")
+    assert result.returncode == 0, result.stderr
+    assert "golden: all 3 round(s) match" in result.stdout
+    rounds = [line for line in result.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rounds) == 3
+
+
+def test_run_names_an_unknown_scene():
+    result = ptogen("run", "no_such_scene", "--arch", "a2a3")
+    assert result.returncode == 1
+    assert "no scene 'no_such_scene'" in result.stderr and "vector_example" in result.stderr
+
+
+def test_test_runs_every_scene_of_an_arch():
+    result = ptogen("test", "--arch", "a5", "--rounds", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all scenes pass on a5/sim" in result.stdout
+    from ptogen.harness.scene import load_scene_file, scene_folders
+
+    cases = sum(len(load_scene_file(folder / "scene.py").cases) for folder in scene_folders().values())
+    assert result.stdout.count("PASS") == cases

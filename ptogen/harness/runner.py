@@ -38,7 +38,7 @@ def build_scene(scene: Scene, arch: str, platform: str = "sim") -> bytes:
     """Compiles the scene's programs (cached by content) and returns its ChipCallable blob."""
     from ptogen import build as builder
 
-    builder.build([arch], [scene.runtime], platform=platform, scenes=[scene.name])
+    builder.build([arch], [scene.runtime], platform=platform, scenes=[scene.name], echo=None)
     kernels = [
         CallableKernel(k.func_id, k.core, compiled_program(scene, arch, k.source, platform)) for k in scene.kernels
     ]

@@ -36,7 +36,7 @@ class Worker:
         if self.context is not None:
             raise WorkerError("Worker.init: already initialised")
         if self._build:
-            builder.build([self.arch], [self.runtime], platform=self.platform)
+            builder.build([self.arch], [self.runtime], platform=self.platform, echo=None)
         self.artifacts = builder.artifacts(self.arch, self.runtime, self.platform)
         if self.platform == "sim":
             from ptogen.arch import load_all
