@@ -106,7 +106,18 @@ public:
     std::string last_error() const;
 
 private:
+    // Bodies of the public entry points, run under the lock; the public functions add settle().
+    int init_locked(int device_id, const uint8_t *aicpu, size_t aicpu_size, const uint8_t *aicore, size_t aicore_size,
+                    const uint8_t *dispatcher, size_t dispatcher_size);
+    int prepare_callable_locked(int32_t callable_id, const ChipCallable *callable);
+    int unregister_callable_locked(int32_t callable_id);
+    int run_prepared_locked(void *runtime_buffer, int32_t callable_id, const ChipStorageTaskArgs *args,
+                            const RunConfig &config, PtoRunTiming *timing);
+    int finalize_locked();
+
     // ---- errors ----
+    // An entry point's rc, or the first deferred release failure when the entry otherwise succeeded.
+    int settle(int rc);
     int fail(int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
     int fail_cann(const char *call, int cann_rc, const char *context);
     int fail_driver(const char *call, int driver_rc, const char *context);
@@ -158,7 +169,7 @@ private:
     int first_sighting(int32_t callable_id);
 
     // ---- launches ----
-    int query_max_block_dim();
+    int query_max_block_dim(int *max_block_dim);
     int resolve_block_dim(int requested, int *resolved);
     int query_core_register_bases(RegisterKind kind, int block_dim, int num_aicore, std::vector<uint64_t> &bases);
     int build_register_table(RegisterKind kind, DeviceSlot &slot, int block_dim, int num_aicore, uint64_t *out);
@@ -190,6 +201,8 @@ private:
     // State. Persistent state lives until finalize; per-run state is rebuilt by every run_prepared.
     mutable std::mutex api_mutex_;
     std::string last_error_;
+    int deferred_rc_ = 0;            // first failed free since the current entry point began
+    std::string deferred_message_;
     int device_id_ = -1;
     bool op_timeout_configured_ = false;
     bool initialized_ = false;  // simpler_init succeeded

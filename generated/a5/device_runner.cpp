@@ -98,21 +98,24 @@ int DeviceRunner::attach_current_thread(int device_id) {
     if (rc != RT_ERROR_NONE) return fail_cann("rtSetDevice", rc, "attach");
     device_id_ = device_id;
     if (!op_timeout_configured_) {
-        // Bounded AICore ops turn a hung kernel into a stream error instead of a hung device. A runtime
-        // that cannot set it still works, so this is logged, not fatal.
+        // Bounded AICore ops are what turn a hung kernel into a stream error instead of a hung device: a
+        // context that cannot set the bound does not start.
         uint64_t actual = 0;
         aclError timeout_rc = aclrtSetOpExecuteTimeOutV2(PLATFORM_OP_EXECUTE_TIMEOUT_US, &actual);
-        if (timeout_rc != ACL_SUCCESS)
-            std::fprintf(stderr, "[ptogen %s] warning: aclrtSetOpExecuteTimeOutV2 failed with %d\n",
-                         PLATFORM_ARCH_NAME, timeout_rc);
+        if (timeout_rc != ACL_SUCCESS) return fail_cann("aclrtSetOpExecuteTimeOutV2", timeout_rc, "attach");
         op_timeout_configured_ = true;
     }
     return 0;
 }
 
-int DeviceRunner::init(int device_id, const uint8_t *aicpu, size_t aicpu_size, const uint8_t *aicore,
-                       size_t aicore_size, const uint8_t *dispatcher, size_t dispatcher_size) {
+int DeviceRunner::init(int device_id, const uint8_t *aicpu, size_t aicpu_size, const uint8_t *aicore, size_t aicore_size,
+                       const uint8_t *dispatcher, size_t dispatcher_size) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    return settle(init_locked(device_id, aicpu, aicpu_size, aicore, aicore_size, dispatcher, dispatcher_size));
+}
+
+int DeviceRunner::init_locked(int device_id, const uint8_t *aicpu, size_t aicpu_size, const uint8_t *aicore,
+                       size_t aicore_size, const uint8_t *dispatcher, size_t dispatcher_size) {
     if (finalized_) return fail(PTO_ERR_STATE, "simpler_init: the context was finalized; create a new one");
     if (initialized_) return fail(PTO_ERR_STATE, "simpler_init: the context is already initialized");
     if (aicpu == nullptr || aicpu_size == 0) return fail(PTO_ERR_INVALID_ARGUMENT, "simpler_init: the AICPU binary is empty");
@@ -304,9 +307,26 @@ int DeviceRunner::allocate(size_t size, void **out, const char *what) {
 void DeviceRunner::release(void *&dev) {
     if (dev == nullptr) return;
     rtError_t rc = RT_ERROR_NONE;
-    if (mem_alloc_.release(dev, &rc) && rc != RT_ERROR_NONE)
-        fail_cann("rtFree", rc, "releasing device memory");
+    if (mem_alloc_.release(dev, &rc) && rc != RT_ERROR_NONE && deferred_rc_ == 0) {
+        // A free that fails leaks device memory. Most frees sit on cleanup paths that cannot return an rc, so
+        // the failure is kept and surfaces as the rc of the entry point that made it (see settle()).
+        deferred_rc_ = negated(rc);
+        char message[160];
+        std::snprintf(message, sizeof message, "releasing device memory: rtFree failed with CANN error %d", rc);
+        deferred_message_ = message;
+        std::fprintf(stderr, "[ptogen %s] error: %s\n", PLATFORM_ARCH_NAME, message);
+    }
     dev = nullptr;
+}
+
+int DeviceRunner::settle(int rc) {
+    if (rc == 0 && deferred_rc_ != 0) {
+        rc = deferred_rc_;
+        last_error_ = deferred_message_;
+    }
+    deferred_rc_ = 0;
+    deferred_message_.clear();
+    return rc;
 }
 
 int DeviceRunner::ensure_slot(DeviceSlot &slot, size_t size, const char *what) {
@@ -512,6 +532,10 @@ int DeviceRunner::register_orch_so(CallableState &state, const ChipCallable *cal
 
 int DeviceRunner::prepare_callable(int32_t callable_id, const ChipCallable *callable) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    return settle(prepare_callable_locked(callable_id, callable));
+}
+
+int DeviceRunner::prepare_callable_locked(int32_t callable_id, const ChipCallable *callable) {
     if (int rc = check_usable("prepare_callable")) return rc;
     if (callable_id < 0 || callable_id >= PTO_MAX_REGISTERED_CALLABLE_IDS)
         return fail(PTO_ERR_INVALID_ARGUMENT, "prepare_callable: callable id %d is outside [0, %d)", callable_id,
@@ -570,6 +594,10 @@ void DeviceRunner::release_callable(CallableState &state) {
 
 int DeviceRunner::unregister_callable(int32_t callable_id) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    return settle(unregister_callable_locked(callable_id));
+}
+
+int DeviceRunner::unregister_callable_locked(int32_t callable_id) {
     if (finalized_) return fail(PTO_ERR_STATE, "unregister_callable: the context is finalized");
     auto it = callables_.find(callable_id);
     if (it == callables_.end()) return 0;  // nothing registered under this id: nothing to undo
@@ -600,18 +628,24 @@ size_t DeviceRunner::host_dlopen_count() const {
 // =====================================================================================================
 // Launches
 
-int DeviceRunner::query_max_block_dim() {
+// How many blocks the AICore stream may use: what its cube and vector cores allow, capped by the arch.
+int DeviceRunner::query_max_block_dim(int *max_block_dim) {
     uint32_t cube = 0, vector = 0;
-    aclError cube_rc = aclrtGetStreamResLimit(stream_aicore_.handle, ACL_RT_DEV_RES_CUBE_CORE, &cube);
-    aclError vector_rc = aclrtGetStreamResLimit(stream_aicore_.handle, ACL_RT_DEV_RES_VECTOR_CORE, &vector);
-    if (cube_rc != ACL_SUCCESS || vector_rc != ACL_SUCCESS || cube == 0 || vector == 0) return PLATFORM_MAX_BLOCKDIM;
+    aclError rc = aclrtGetStreamResLimit(stream_aicore_.handle, ACL_RT_DEV_RES_CUBE_CORE, &cube);
+    if (rc != ACL_SUCCESS) return fail_cann("aclrtGetStreamResLimit", rc, "querying the AICore stream's cube cores");
+    rc = aclrtGetStreamResLimit(stream_aicore_.handle, ACL_RT_DEV_RES_VECTOR_CORE, &vector);
+    if (rc != ACL_SUCCESS) return fail_cann("aclrtGetStreamResLimit", rc, "querying the AICore stream's vector cores");
     const int by_cube = static_cast<int>(cube) / PLATFORM_AIC_PER_BLOCKDIM;
     const int by_vector = static_cast<int>(vector) / PLATFORM_AIV_PER_BLOCKDIM;
-    return std::min(std::min(by_cube, by_vector), PLATFORM_MAX_BLOCKDIM);
+    *max_block_dim = std::min(std::min(by_cube, by_vector), PLATFORM_MAX_BLOCKDIM);
+    if (*max_block_dim < 1)
+        return fail(PTO_ERR_STATE, "the AICore stream may use %u cube and %u vector cores: not one block", cube, vector);
+    return 0;
 }
 
 int DeviceRunner::resolve_block_dim(int requested, int *resolved) {
-    const int max_block_dim = query_max_block_dim();
+    int max_block_dim = 0;
+    if (int rc = query_max_block_dim(&max_block_dim)) return rc;
     if (requested == 0) {
         *resolved = max_block_dim;
         return 0;
@@ -921,6 +955,11 @@ struct RuntimeInBuffer {
 int DeviceRunner::run_prepared(void *runtime_buffer, int32_t callable_id, const ChipStorageTaskArgs *args,
                                const RunConfig &config, PtoRunTiming *timing) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    return settle(run_prepared_locked(runtime_buffer, callable_id, args, config, timing));
+}
+
+int DeviceRunner::run_prepared_locked(void *runtime_buffer, int32_t callable_id, const ChipStorageTaskArgs *args,
+                               const RunConfig &config, PtoRunTiming *timing) {
     if (timing != nullptr) *timing = PtoRunTiming{0, 0};
     if (int rc = check_usable("run_prepared")) return rc;
     auto found = callables_.find(callable_id);
@@ -1107,6 +1146,10 @@ int DeviceRunner::device_reset() {
 
 int DeviceRunner::finalize() {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    return settle(finalize_locked());
+}
+
+int DeviceRunner::finalize_locked() {
     if (device_id_ == -1) {
         // Never attached (or already finalized): nothing to tear down.
         finalized_ = finalized_ || initialized_;
