@@ -16,10 +16,14 @@ namespace {
 // Waits are sliced so a core notices a fatal error raised elsewhere instead of waiting forever.
 constexpr uint64_t kWaitSliceNs = 50'000'000;
 
-// Waits for a handshake flag to leave 0; false if the run went fatal first.
+// Waits for a boot handshake flag to leave 0; false if the run went fatal or the AICPU never answered
+// (its launch failed): a core does not outlive the device wait budget waiting for a partner.
 bool wait_flag_set(RuntimeCommon *common, volatile uint32_t *flag) {
+    const uint64_t start = sys_counter();
     while (*flag == 0) {
-        if (fatal_raised(common)) return false;
+        const uint64_t waited_ns = static_cast<uint64_t>(static_cast<double>(sys_counter() - start) * 1e9 /
+                                                         static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
+        if (fatal_raised(common) || waited_ns > DEVICE_WAIT_BUDGET_NS) return false;
         flag_wait_change(flag, 0, kWaitSliceNs);
     }
     return true;

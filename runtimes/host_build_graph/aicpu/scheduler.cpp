@@ -18,8 +18,6 @@ namespace pto::device {
 
 namespace {
 
-constexpr uint64_t kBootBudgetNs = 10'000'000'000ull;   // a core that never answers the boot
-constexpr uint64_t kHangBudgetNs = 30'000'000'000ull;   // no task finished anywhere for this long
 constexpr uint64_t kWaitSliceNs = 20'000'000ull;
 
 uint64_t counter_ns(uint64_t ticks) {
@@ -35,12 +33,12 @@ bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core) {
     flag_write(&hs.aicpu_ready, 1);
     const uint64_t start = sys_counter();
     while (hs.aicore_regs_ready == 0) {
-        if (fatal_raised(common) || counter_ns(sys_counter() - start) > kBootBudgetNs) return false;
+        if (fatal_raised(common) || counter_ns(sys_counter() - start) > DEVICE_WAIT_BUDGET_NS) return false;
         flag_wait_change(&hs.aicore_regs_ready, 0, kWaitSliceNs);
     }
     flag_write(&hs.aicpu_regs_ready, 1);
     while (hs.aicore_done != static_cast<uint32_t>(core + 1)) {
-        if (fatal_raised(common) || counter_ns(sys_counter() - start) > kBootBudgetNs) return false;
+        if (fatal_raised(common) || counter_ns(sys_counter() - start) > DEVICE_WAIT_BUDGET_NS) return false;
         flag_wait_change(&hs.aicore_done, hs.aicore_done, kWaitSliceNs);
     }
     return true;
@@ -48,11 +46,12 @@ bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core) {
 
 void exit_cores(const KernelArgs &args, const int *cores, int count) {
     for (int i = 0; i < count; ++i) reg_write(core_base(args, cores[i]), REG_SPR_DATA_MAIN_BASE, AICORE_EXIT_SIGNAL);
+    // One budget for all of this thread's cores: a core that never exits must not multiply the wait.
+    const uint64_t start = sys_counter();
     for (int i = 0; i < count; ++i) {
         const uint64_t base = core_base(args, cores[i]);
-        const uint64_t start = sys_counter();
         uint32_t cond = reg_read(base, REG_SPR_COND);
-        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < kBootBudgetNs)
+        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < DEVICE_WAIT_BUDGET_NS)
             cond = reg_wait_change(base, REG_SPR_COND, cond, kWaitSliceNs);
     }
 }
@@ -123,9 +122,9 @@ int aicpu_variant_run(const KernelArgs &args, Runtime *runtime, int thread_index
         if (completed != last_completed) {
             last_completed = completed;
             last_progress = sys_counter();
-        } else if (counter_ns(sys_counter() - last_progress) > kHangBudgetNs) {
-            raise_fatal(common, FATAL_HANG, "no task finished for %llu s: %d of %d completed",
-                        static_cast<unsigned long long>(kHangBudgetNs / 1'000'000'000ull), completed, runtime->task_count);
+        } else if (counter_ns(sys_counter() - last_progress) > DEVICE_WAIT_BUDGET_NS) {
+            raise_fatal(common, FATAL_HANG, "no task finished for %llu ms: %d of %d completed",
+                        static_cast<unsigned long long>(DEVICE_WAIT_BUDGET_NS / 1000000ull), completed, runtime->task_count);
             break;
         }
         event_wait(epoch, kWaitSliceNs);

@@ -36,6 +36,12 @@ constexpr uint32_t COND_EXITED = cond_fin(0x7FFFFFFEu);
 
 enum CoreKind : uint32_t { CORE_AIC = 0, CORE_AIV = 1 };
 
+// How long a device-side wait may last before the device program declares the run lost (a core that never
+// boots, no task finishing anywhere, a core that never exits). It is shorter than the host's per-run stream
+// fence, so a run that cannot finish ends with the device program's own named fatal error and every device
+// thread gone, instead of a host timeout with AICPU threads still waiting behind it.
+constexpr uint64_t DEVICE_WAIT_BUDGET_NS = static_cast<uint64_t>(PLATFORM_STREAM_SYNC_TIMEOUT_MS) * 1000000ull * 3 / 4;
+
 struct alignas(64) Handshake {
     volatile uint32_t aicpu_ready;
     volatile uint32_t aicore_done;      // logical id + 1 once the core is serving
