@@ -116,7 +116,9 @@ private:
     int finalize_locked();
 
     // ---- errors ----
-    // An entry point's rc, or the first deferred release failure when the entry otherwise succeeded.
+    // Every public entry begins with begin_entry() and returns settle(rc): the rc of its first recorded
+    // failure if there was one (even on a cleanup path), else rc.
+    void begin_entry();
     int settle(int rc);
     int fail(int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
     int fail_cann(const char *call, int cann_rc, const char *context);
@@ -201,8 +203,7 @@ private:
     // State. Persistent state lives until finalize; per-run state is rebuilt by every run_prepared.
     mutable std::mutex api_mutex_;
     std::string last_error_;
-    int deferred_rc_ = 0;            // first failed free since the current entry point began
-    std::string deferred_message_;
+    int first_rc_ = 0;  // rc of the current entry point's first recorded failure
     int device_id_ = -1;
     bool op_timeout_configured_ = false;
     bool initialized_ = false;  // simpler_init succeeded

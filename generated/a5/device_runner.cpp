@@ -55,13 +55,21 @@ DeviceRunner::~DeviceRunner() {
 // =====================================================================================================
 // Errors
 
+// Records a failure of the current entry point. The first failure is the cause: its rc is what the entry
+// returns (see settle) and its message leads; later ones — the consequences and the context they were
+// met in — are appended, so a user sees "rtMalloc failed ...; then: the orchestration program returned -1".
 int DeviceRunner::fail(int rc, const char *format, ...) {
     char buffer[1024];
     va_list args;
     va_start(args, format);
     std::vsnprintf(buffer, sizeof buffer, format, args);
     va_end(args);
-    last_error_ = buffer;
+    if (first_rc_ == 0) {
+        first_rc_ = rc;
+        last_error_ = buffer;
+    } else if (last_error_.size() < 4096) {
+        last_error_ += std::string("; then: ") + buffer;
+    }
     std::fprintf(stderr, "[ptogen %s] error: %s (rc %d)\n", PLATFORM_ARCH_NAME, buffer, rc);
     return rc;
 }
@@ -111,6 +119,7 @@ int DeviceRunner::attach_current_thread(int device_id) {
 int DeviceRunner::init(int device_id, const uint8_t *aicpu, size_t aicpu_size, const uint8_t *aicore, size_t aicore_size,
                        const uint8_t *dispatcher, size_t dispatcher_size) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     return settle(init_locked(device_id, aicpu, aicpu_size, aicore, aicore_size, dispatcher, dispatcher_size));
 }
 
@@ -286,6 +295,7 @@ int DeviceRunner::init_device_args() {
 
 int DeviceRunner::ensure_acl_ready(int device_id) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     // This arch has no ACL session to open (features.acl_session = false).
     (void)device_id;
     return 0;
@@ -307,26 +317,21 @@ int DeviceRunner::allocate(size_t size, void **out, const char *what) {
 void DeviceRunner::release(void *&dev) {
     if (dev == nullptr) return;
     rtError_t rc = RT_ERROR_NONE;
-    if (mem_alloc_.release(dev, &rc) && rc != RT_ERROR_NONE && deferred_rc_ == 0) {
-        // A free that fails leaks device memory. Most frees sit on cleanup paths that cannot return an rc, so
-        // the failure is kept and surfaces as the rc of the entry point that made it (see settle()).
-        deferred_rc_ = negated(rc);
-        char message[160];
-        std::snprintf(message, sizeof message, "releasing device memory: rtFree failed with CANN error %d", rc);
-        deferred_message_ = message;
-        std::fprintf(stderr, "[ptogen %s] error: %s\n", PLATFORM_ARCH_NAME, message);
-    }
+    // A free that fails leaks device memory. Most frees sit on cleanup paths that cannot return an rc; the
+    // failure is recorded all the same and becomes the rc of the entry point that made it (see settle).
+    if (mem_alloc_.release(dev, &rc) && rc != RT_ERROR_NONE) fail_cann("rtFree", rc, "releasing device memory");
     dev = nullptr;
 }
 
+void DeviceRunner::begin_entry() {
+    first_rc_ = 0;
+    last_error_.clear();
+}
+
 int DeviceRunner::settle(int rc) {
-    if (rc == 0 && deferred_rc_ != 0) {
-        rc = deferred_rc_;
-        last_error_ = deferred_message_;
-    }
-    deferred_rc_ = 0;
-    deferred_message_.clear();
-    return rc;
+    // Any failure recorded during the entry fails it, with the first one's rc: a cleanup that failed after
+    // the work succeeded still leaked something the caller must hear about.
+    return first_rc_ != 0 ? first_rc_ : rc;
 }
 
 int DeviceRunner::ensure_slot(DeviceSlot &slot, size_t size, const char *what) {
@@ -344,6 +349,7 @@ void DeviceRunner::release_slot(DeviceSlot &slot) {
 
 void *DeviceRunner::device_malloc(size_t size) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     if (check_usable("device_malloc") != 0) return nullptr;
     if (size == 0) {
         fail(PTO_ERR_INVALID_ARGUMENT, "device_malloc: size is 0");
@@ -356,6 +362,7 @@ void *DeviceRunner::device_malloc(size_t size) {
 
 int DeviceRunner::device_free(void *dev) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     if (dev == nullptr) return 0;
     if (int rc = check_usable("device_free")) return rc;
     if (!mem_alloc_.owns(dev)) return fail(PTO_ERR_INVALID_ARGUMENT, "device_free: %p was not allocated by this context", dev);
@@ -382,6 +389,7 @@ int DeviceRunner::copy_from_device(void *host, const void *dev, size_t size) {
 
 int DeviceRunner::copy_to_device_checked(void *dev, const void *host, size_t size) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     if (int rc = check_usable("copy_to_device")) return rc;
     if (size != 0 && !mem_alloc_.contains(dev, size))
         return fail(PTO_ERR_INVALID_ARGUMENT, "copy_to_device: [%p, +%zu) is not inside an allocation of this context", dev, size);
@@ -391,6 +399,7 @@ int DeviceRunner::copy_to_device_checked(void *dev, const void *host, size_t siz
 
 int DeviceRunner::copy_from_device_checked(void *host, const void *dev, size_t size) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     if (int rc = check_usable("copy_from_device")) return rc;
     if (size != 0 && !mem_alloc_.contains(dev, size))
         return fail(PTO_ERR_INVALID_ARGUMENT, "copy_from_device: [%p, +%zu) is not inside an allocation of this context", dev, size);
@@ -532,6 +541,7 @@ int DeviceRunner::register_orch_so(CallableState &state, const ChipCallable *cal
 
 int DeviceRunner::prepare_callable(int32_t callable_id, const ChipCallable *callable) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     return settle(prepare_callable_locked(callable_id, callable));
 }
 
@@ -562,8 +572,8 @@ int DeviceRunner::prepare_callable_locked(int32_t callable_id, const ChipCallabl
     rc = prepare_callable_impl(callable, &api, &state.artifacts);
     if (rc != 0) {
         release_callable_impl(&state.artifacts);
-        return last_error_.empty() ? fail(PTO_ERR_RUNTIME, "prepare_callable(%d): the runtime variant failed (%d)", callable_id, rc)
-                                   : (rc < 0 ? rc : PTO_ERR_RUNTIME);
+        return fail(PTO_ERR_RUNTIME, "prepare_callable(%d): the runtime variant could not stage the callable (%d)",
+                    callable_id, rc);
     }
     if (state.artifacts.orch_location == OrchLocation::DEVICE) {
         rc = register_orch_so(state, callable);
@@ -594,6 +604,7 @@ void DeviceRunner::release_callable(CallableState &state) {
 
 int DeviceRunner::unregister_callable(int32_t callable_id) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     return settle(unregister_callable_locked(callable_id));
 }
 
@@ -764,10 +775,8 @@ int DeviceRunner::synchronize(RunStream &stream) {
 // A run that fails after launching leaves work queued; it is fenced here so the streams never outlive the
 // run with unsynchronised work, and a stream that errors is marked so nothing synchronises it again.
 void DeviceRunner::fence_pending_streams() {
-    std::string first_error = last_error_;
     for (RunStream *stream : {&stream_aicpu_, &stream_aicore_})
         if (stream->state == StreamState::PENDING) synchronize(*stream);
-    last_error_ = first_error;  // the failure that started this is the one the caller needs to see
 }
 
 int DeviceRunner::check_streams_usable() const {
@@ -955,6 +964,7 @@ struct RuntimeInBuffer {
 int DeviceRunner::run_prepared(void *runtime_buffer, int32_t callable_id, const ChipStorageTaskArgs *args,
                                const RunConfig &config, PtoRunTiming *timing) {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     return settle(run_prepared_locked(runtime_buffer, callable_id, args, config, timing));
 }
 
@@ -1008,11 +1018,8 @@ int DeviceRunner::run_prepared_locked(void *runtime_buffer, int32_t callable_id,
     CallableState &state = found->second;
     state.bound.first_sighting =
         state.artifacts.orch_location == OrchLocation::DEVICE ? first_sighting(callable_id) : 0;
-    const std::string error_before = last_error_;
     rc = bind_callable_to_runtime_impl(holder.runtime, &state.bound, args);
-    if (rc != 0)
-        return last_error_ != error_before ? (rc < 0 ? rc : PTO_ERR_RUNTIME)
-                                           : fail(PTO_ERR_RUNTIME, "run_prepared: binding callable %d failed (%d)", callable_id, rc);
+    if (rc != 0) return fail(PTO_ERR_RUNTIME, "run_prepared: binding callable %d to the run failed (%d)", callable_id, rc);
     rc = ensure_slot(runtime_image_slot_, runtime_variant_size(), "the Runtime image");
     if (rc != 0) return rc;
     const LaunchShape shape{block_dim_, PLATFORM_AIC_PER_BLOCKDIM, PLATFORM_AIV_PER_BLOCKDIM, num_aicore_,
@@ -1052,9 +1059,7 @@ int DeviceRunner::run_prepared_locked(void *runtime_buffer, int32_t callable_id,
     if (rc == 0) rc = collectors_collect(config);
     if (rc != 0) return rc;
     rc = validate_runtime_impl(holder.runtime);
-    if (rc != 0)
-        return last_error_ != error_before ? (rc < 0 ? rc : PTO_ERR_RUNTIME)
-                                           : fail(PTO_ERR_RUNTIME, "run_prepared: the runtime variant failed to collect results (%d)", rc);
+    if (rc != 0) return fail(PTO_ERR_RUNTIME, "run_prepared: collecting the results failed (%d)", rc);
     last_device_wall_ns_ = device_wall;
     if (timing != nullptr) {
         timing->host_wall_ns = static_cast<uint64_t>(
@@ -1146,6 +1151,7 @@ int DeviceRunner::device_reset() {
 
 int DeviceRunner::finalize() {
     std::lock_guard<std::mutex> lock(api_mutex_);
+    begin_entry();
     return settle(finalize_locked());
 }
 

@@ -76,9 +76,10 @@ int aicpu_variant_run(const KernelArgs &args, Runtime *runtime, int thread_index
 
     for (int i = 0; i < count; ++i) {
         if (!boot_core(common, args, cores[i])) {
-            raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
-            exit_cores(args, cores, count);
-            return FATAL_BOOT_TIMEOUT;
+            if (!fatal_raised(common))
+                raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
+            exit_cores(args, cores, i);  // only the cores that booted are there to answer
+            return common->fatal_code.load();
         }
     }
     const bool single_issue = (args.enable_profiling_flag & PROFILING_FLAG_PMU) != 0;  // PMU counts one task at a time

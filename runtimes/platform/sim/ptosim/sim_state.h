@@ -204,11 +204,18 @@ bool is_elf(const void *data, uint64_t size);
 
 // Counts the call, applies fault injection, and turns exceptions into `internal_rc`.
 int count_call_and_fault(const char *api, int *fault_rc);
+// How an injected fault behaves: most calls fail at once and do nothing; a synchronize first waits as the
+// real call would (a real synchronize reports its stream's error or its timeout only after waiting), so an
+// injected sync failure does not leave work running that the real failure would not have.
+enum class FaultTiming { IMMEDIATE, AFTER_THE_CALL };
 template <class Body>
-int guarded(const char *api, int internal_rc, Body &&body) noexcept {
+int guarded(const char *api, int internal_rc, Body &&body, FaultTiming timing = FaultTiming::IMMEDIATE) noexcept {
     try {
         int fault_rc = 0;
-        if (count_call_and_fault(api, &fault_rc)) return error(fault_rc, "%s: injected failure %d", api, fault_rc);
+        if (count_call_and_fault(api, &fault_rc)) {
+            if (timing == FaultTiming::AFTER_THE_CALL) body();
+            return error(fault_rc, "%s: injected failure %d", api, fault_rc);
+        }
         return body();
     } catch (const std::exception &e) {
         try {

@@ -151,7 +151,9 @@ extern "C" rtError_t rtStreamDestroy(rtStream_t stm) {
 }
 
 extern "C" aclError aclrtSynchronizeStream(aclrtStream stream) {
-    return guarded("aclrtSynchronizeStream", kRtInternal, [&] { return synchronize("aclrtSynchronizeStream", stream, -1); });
+    return guarded(
+        "aclrtSynchronizeStream", kRtInternal, [&] { return synchronize("aclrtSynchronizeStream", stream, -1); },
+        FaultTiming::AFTER_THE_CALL);
 }
 
 extern "C" aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout) {
@@ -160,7 +162,7 @@ extern "C" aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_
         if (timeout < -1 || timeout == 0)
             return error(ACL_ERROR_RT_PARAM_INVALID, "aclrtSynchronizeStreamWithTimeout: timeout %d ms is invalid", timeout);
         return synchronize("aclrtSynchronizeStreamWithTimeout", stream, timeout);
-    });
+    }, FaultTiming::AFTER_THE_CALL);
 }
 
 extern "C" aclError aclrtGetStreamResLimit(aclrtStream stream, aclrtDevResLimitType type, uint32_t *value) {
