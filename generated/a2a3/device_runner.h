@@ -168,7 +168,8 @@ private:
     int upload_chip_callable_buffer(const ChipCallable *callable, void **dev_out);
     int register_orch_so(CallableState &state, const ChipCallable *callable);
     void release_callable(CallableState &state);
-    int first_sighting(int32_t callable_id);
+    int first_sighting(int32_t callable_id) const;
+    void note_aicpu_load(int32_t callable_id);
 
     // ---- launches ----
     int query_max_block_dim(int *max_block_dim);
@@ -180,6 +181,7 @@ private:
     int launch_aicore_kernel(RunStream &stream, int block_dim);
     int synchronize(RunStream &stream);
     void fence_pending_streams();
+    void explain_device_fatal();
     int check_streams_usable() const;
 
     // ---- collectors ----

@@ -18,6 +18,7 @@
 
 #include "binary_id.h"
 #include "pto/aicpu_bootstrap.h"
+#include "pto/device/handshake.h"
 
 namespace pto {
 
@@ -619,11 +620,13 @@ int DeviceRunner::unregister_callable_locked(int32_t callable_id) {
     return 0;
 }
 
-// The AICPU loads a device-side orchestration program on the first run of its callable id only.
-int DeviceRunner::first_sighting(int32_t callable_id) {
-    const bool first = aicpu_seen_callable_ids_.insert(callable_id).second;
-    if (first) aicpu_dlopen_total_ += 1;
-    return first ? 1 : 0;
+// The AICPU loads a device-side orchestration program on the first run of its callable id only. The
+// sighting is used up once the AICPU program was launched with it (note_aicpu_load): a run rejected
+// before its launch must not leave the id marked as loaded.
+int DeviceRunner::first_sighting(int32_t callable_id) const { return aicpu_seen_callable_ids_.count(callable_id) == 0 ? 1 : 0; }
+
+void DeviceRunner::note_aicpu_load(int32_t callable_id) {
+    if (aicpu_seen_callable_ids_.insert(callable_id).second) aicpu_dlopen_total_ += 1;
 }
 
 size_t DeviceRunner::aicpu_dlopen_count() const {
@@ -770,6 +773,20 @@ int DeviceRunner::synchronize(RunStream &stream) {
     char context[64];
     std::snprintf(context, sizeof context, "synchronizing the %s stream", stream.name);
     return fail_cann("aclrtSynchronizeStreamWithTimeout", rc, context);
+}
+
+// A device program that gave up (a deadlock, a hang, a bad task) records why in the Runtime image, which
+// starts with RuntimeCommon for every variant; the stream error alone does not say it, so the reason is
+// appended to the error the caller sees.
+void DeviceRunner::explain_device_fatal() {
+    if (runtime_image_slot_.dev == nullptr) return;
+    const char *image = static_cast<const char *>(runtime_image_slot_.dev);
+    int32_t code = 0;
+    char message[sizeof(pto::device::RuntimeCommon::fatal_message)] = {};
+    if (copy_from_device(&code, image + offsetof(pto::device::RuntimeCommon, fatal_code), sizeof code) != 0 || code == 0) return;
+    if (copy_from_device(message, image + offsetof(pto::device::RuntimeCommon, fatal_message), sizeof message) != 0) return;
+    message[sizeof message - 1] = '\0';
+    fail(PTO_ERR_RUNTIME, "the device reported fatal error %d: %s", code, message);
 }
 
 // A run that fails after launching leaves work queued; it is fenced here so the streams never outlive the
@@ -1044,15 +1061,21 @@ int DeviceRunner::run_prepared_locked(void *runtime_buffer, int32_t callable_id,
     if (rc == 0) rc = launch_aicpu_kernel(stream_aicpu_, aicpu_init_entry_, kAicpuInitSymbol, 1);
     if (rc == 0)
         rc = launch_aicpu_kernel(stream_aicpu_, aicpu_exec_entry_, kAicpuExecSymbol, PLATFORM_MAX_AICPU_THREADS_JUST_FOR_LAUNCH);
+    if (rc == 0 && state.bound.first_sighting) note_aicpu_load(callable_id);
     if (rc == 0) rc = write_kernel_args_device_copy();
     if (rc == 0) rc = launch_aicore_kernel(stream_aicore_, block_dim_);
     if (rc != 0) return rc;
 
-    // The per-run fence: one bounded synchronise per stream, AICPU first (it is the one that reports).
-    rc = synchronize(stream_aicpu_);
-    const int aicore_rc = synchronize(stream_aicore_);
-    if (rc == 0) rc = aicore_rc;
-    if (rc != 0) return rc;
+    // The per-run fence: one bounded synchronise per stream. The AICore stream goes first so that when a
+    // kernel hangs, its op timeout is the failure recorded as the cause; the AICPU program's reaction (it
+    // gives up within the device wait budget) follows as a consequence, with the device's own account.
+    rc = synchronize(stream_aicore_);
+    const int aicpu_rc = synchronize(stream_aicpu_);
+    if (rc == 0) rc = aicpu_rc;
+    if (rc != 0) {
+        explain_device_fatal();
+        return rc;
+    }
 
     uint64_t device_wall = 0;
     rc = copy_from_device(&device_wall, device_wall_dev_, sizeof device_wall);

@@ -46,12 +46,14 @@ bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core) {
 
 void exit_cores(const KernelArgs &args, const int *cores, int count) {
     for (int i = 0; i < count; ++i) reg_write(core_base(args, cores[i]), REG_SPR_DATA_MAIN_BASE, AICORE_EXIT_SIGNAL);
-    // One budget for all of this thread's cores: a core that never exits must not multiply the wait.
+    // One budget for all of this thread's cores: a core that never exits must not multiply the wait. After a
+    // fatal error the run is lost and a core may be stuck in its kernel; a short grace is all it gets.
+    const uint64_t budget = fatal_raised(runtime_common(args.runtime_args)) ? kWaitSliceNs : DEVICE_WAIT_BUDGET_NS;
     const uint64_t start = sys_counter();
     for (int i = 0; i < count; ++i) {
         const uint64_t base = core_base(args, cores[i]);
         uint32_t cond = reg_read(base, REG_SPR_COND);
-        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < DEVICE_WAIT_BUDGET_NS)
+        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < budget)
             cond = reg_wait_change(base, REG_SPR_COND, cond, kWaitSliceNs);
     }
 }

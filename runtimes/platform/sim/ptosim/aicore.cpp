@@ -67,6 +67,7 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         id.register_base = reinterpret_cast<uint64_t>(registers) +
                            static_cast<uint64_t>(g.register_block_of(core, static_cast<int>(block_dim))) * c.register_block_size;
         try {
+            device_thread_started(device);
             threads.emplace_back([launch, id, device, core] {
                 bind_device(device);
                 t_core = id;
@@ -77,14 +78,18 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
                 } catch (...) {
                     ok = false;
                 }
-                std::lock_guard<std::mutex> lock(launch->mu);
-                if (!ok) launch->failures += 1;
-                launch->done[static_cast<size_t>(core)] = 1;
-                launch->remaining -= 1;
-                launch->cv.notify_all();
+                {
+                    std::lock_guard<std::mutex> lock(launch->mu);
+                    if (!ok) launch->failures += 1;
+                    launch->done[static_cast<size_t>(core)] = 1;
+                    launch->remaining -= 1;
+                    launch->cv.notify_all();
+                }
+                device_thread_finished(device);
             });
             ++spawned;
         } catch (...) {
+            device_thread_finished(device);  // the thread never started
             break;
         }
     }

@@ -94,6 +94,7 @@ int run_cpu_kernel(const std::shared_ptr<CpuFunc> &func, uint32_t threads, const
     int spawn_rc = 0;
     for (uint32_t i = 0; i < threads; ++i) {
         try {
+            device_thread_started(device);
             pool.emplace_back([&, i] {
                 bind_device(device);
                 t_aicpu_idx = static_cast<int>(i);
@@ -103,8 +104,10 @@ int run_cpu_kernel(const std::shared_ptr<CpuFunc> &func, uint32_t threads, const
                 } catch (...) {
                     results[i] = -1;
                 }
+                device_thread_finished(device);
             });
         } catch (...) {
+            device_thread_finished(device);  // the thread never started
             spawn_rc = kRtInternal;
             break;
         }

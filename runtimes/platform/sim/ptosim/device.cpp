@@ -32,7 +32,7 @@ int reset_device(int device) {
             c.leaked_allocations_at_reset += 1;
             c.leaked_bytes_at_reset += it->second.size;
             sim().live_bytes -= it->second.size;
-            std::free(reinterpret_cast<void *>(it->first));
+            release_device_memory(device, reinterpret_cast<void *>(it->first));
             it = allocs.erase(it);
         }
         auto found = sim().devices.find(device);
@@ -52,6 +52,13 @@ int reset_device(int device) {
         // A reset returns the core registers to zero (the arch configuration stays, but may now change).
         DevicePersistent &p = sim().persistent[device];
         if (p.registers != nullptr) std::memset(p.registers, 0, p.register_capacity);
+        // Device threads still running execute these programs' code: they are unloaded only after the
+        // last such thread ends.
+        if (p.threads_running.load() > 0) {
+            p.code_quarantine.insert(p.code_quarantine.end(), binaries.begin(), binaries.end());
+            p.code_quarantine.insert(p.code_quarantine.end(), registrations.begin(), registrations.end());
+            p.code_quarantine.insert(p.code_quarantine.end(), kernels.begin(), kernels.end());
+        }
     }
     for (auto &stream : streams) shutdown_stream(stream);
     if (bound_device() == device) bind_device(-1);

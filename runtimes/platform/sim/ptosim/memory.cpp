@@ -53,7 +53,7 @@ int free_on_bound(const char *api, void *ptr) {
     retire_kernels_in(device_state(device), it->first, it->second.size);
     sim().live_bytes -= it->second.size;
     sim().allocations.erase(it);
-    std::free(ptr);
+    release_device_memory(device, ptr);
     counters().frees += 1;
     return 0;
 }

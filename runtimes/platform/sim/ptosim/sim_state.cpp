@@ -93,6 +93,30 @@ int invalid_access(int rc, const char *format, ...) {
 
 Device &device_state(int device) { return sim().devices[device]; }
 
+void device_thread_started(int device) { sim().persistent[device].threads_running.fetch_add(1); }
+
+void device_thread_finished(int device) {
+    DevicePersistent &p = sim().persistent[device];
+    if (p.threads_running.fetch_sub(1) != 1) return;
+    std::vector<void *> freed;
+    std::vector<std::shared_ptr<void>> unloaded;  // dropped after the lock: their destructors dlclose
+    {
+        std::lock_guard<std::mutex> lock(sim().mu);
+        if (p.threads_running.load() != 0) return;  // another thread started meanwhile: it may use them
+        freed.swap(p.quarantine);
+        unloaded.swap(p.code_quarantine);
+    }
+    for (void *memory : freed) std::free(memory);
+}
+
+void release_device_memory(int device, void *memory) {
+    DevicePersistent &p = sim().persistent[device];
+    if (p.threads_running.load() > 0)
+        p.quarantine.push_back(memory);
+    else
+        std::free(memory);
+}
+
 const Allocation *find_allocation(const void *addr, uint64_t size, int device) {
     const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
     auto &allocs = sim().allocations;

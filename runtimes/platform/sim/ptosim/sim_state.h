@@ -153,6 +153,11 @@ struct DevicePersistent {
     std::atomic<const Geometry *> geometry{nullptr};  // read without the lock (log prefix, identities)
     uint8_t *registers = nullptr;  // >= geometry->register_bytes(), page aligned, never unmapped
     size_t register_capacity = 0;
+    // Device threads (AICore cores, AICPU program threads) still running, abandoned ones included, and the
+    // memory freed while any ran: it stays mapped until the last of them ends (see release_device_memory).
+    std::atomic<int> threads_running{0};
+    std::vector<void *> quarantine;  // under sim().mu
+    std::vector<std::shared_ptr<void>> code_quarantine;  // loaded programs kept for them, under sim().mu
 };
 
 struct Sim {
@@ -172,6 +177,14 @@ Sim &sim();
 // The device bound to the calling thread (-1 if none), and binding it.
 int bound_device();
 void bind_device(int device);
+
+// A device thread begins / ends. Hardware stops its cores at a reset; a simulated core stuck in a kernel
+// cannot be stopped, so memory freed while device threads run is kept mapped (quarantined) and returned
+// when the last one ends — the accounting (live allocations, bytes) already shows it freed.
+void device_thread_started(int device);
+void device_thread_finished(int device);
+// Under sim().mu: returns an allocation's memory, or quarantines it while device threads run.
+void release_device_memory(int device, void *memory);
 
 // Under sim().mu: the open state of `device`, creating it.
 Device &device_state(int device);
