@@ -183,6 +183,7 @@ private:
     void fence_pending_streams();
     void explain_device_fatal();
     int check_streams_usable() const;
+    int validate_task_args(const ChipStorageTaskArgs &args);
 
     // ---- collectors ----
     CollectorGeometry collector_geometry(CollectorKind kind, int num_aicore, int aicpu_threads) const;

@@ -235,7 +235,7 @@ int DeviceRunner::bootstrap_aicpu_program() {
     if (launch_rc != RT_ERROR_NONE) return fail_cann("rtAicpuKernelLaunchExWithArgs", launch_rc, "bootstrapping the AICPU program");
     stream_aicpu_.state = StreamState::PENDING;
     rc = synchronize(stream_aicpu_);
-    if (rc != 0) return rc;
+    if (rc != 0) return fail(rc, "bootstrapping the AICPU program: the dispatcher could not place it on device %d", device_id_);
     std::lock_guard<std::mutex> lock(bootstrap_mutex());
     bootstrapped_programs().insert(key);
     return 0;
@@ -966,6 +966,26 @@ void DeviceRunner::collectors_release_all() {
 // =====================================================================================================
 // One run
 
+// What every runtime variant may rely on about a run's arguments: counts within the ABI's limits, shapes
+// and dtypes that mean something, and device tensors that lie inside memory this context allocated.
+int DeviceRunner::validate_task_args(const ChipStorageTaskArgs &args) {
+    if (args.tensor_count > static_cast<uint32_t>(kMaxTensorArgs) || args.scalar_count > static_cast<uint32_t>(kMaxScalarArgs))
+        return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: %u tensors and %u scalars exceed the limits (%d, %d)",
+                    args.tensor_count, args.scalar_count, kMaxTensorArgs, kMaxScalarArgs);
+    for (uint32_t i = 0; i < args.tensor_count; ++i) {
+        const ContinuousTensor &t = args.tensors[i];
+        if (t.ndims > static_cast<uint32_t>(kMaxTensorDims))
+            return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: tensor %u has %u dimensions, at most %d", i, t.ndims, kMaxTensorDims);
+        if (t.dtype >= kDataTypeCount) return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: tensor %u has unknown dtype %u", i, t.dtype);
+        if (t.data == 0 && t.nbytes() != 0) return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: tensor %u has no data pointer", i);
+        if (t.child_memory != 0 && !mem_alloc_.contains(reinterpret_cast<const void *>(t.data), t.nbytes()))
+            return fail(PTO_ERR_INVALID_ARGUMENT,
+                        "run_prepared: device tensor %u declares %zu bytes at 0x%llx, which is not inside one allocation of this "
+                        "context", i, t.nbytes(), static_cast<unsigned long long>(t.data));
+    }
+    return 0;
+}
+
 namespace {
 
 // The variant's Runtime lives in the caller's buffer for exactly one run.
@@ -994,6 +1014,7 @@ int DeviceRunner::run_prepared_locked(void *runtime_buffer, int32_t callable_id,
         return fail(PTO_ERR_NOT_REGISTERED, "run_prepared: callable id %d is not registered", callable_id);
     if (runtime_buffer == nullptr) return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: the runtime buffer is null");
     if (args == nullptr) return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: args is null");
+    if (int rc = validate_task_args(*args)) return rc;
     if (config.aicpu_thread_num < 1 || config.aicpu_thread_num > PLATFORM_MAX_AICPU_THREADS)
         return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: aicpu_thread_num %d is outside [1, %d]",
                     config.aicpu_thread_num, PLATFORM_MAX_AICPU_THREADS);

@@ -15,8 +15,10 @@ void aicore_variant_run_task(const KernelArgs &, Runtime *runtime, int core, uin
     }
     hbg::Task &task = runtime->tasks[task_word];
     if (call_kernel(task.function_addr, reinterpret_cast<int64_t *>(task.args)) != 0)
-        raise_fatal(&runtime->common, FATAL_BAD_TASK, "task %u: no kernel at device address 0x%llx (func_id %d)", task_word,
-                    static_cast<unsigned long long>(task.function_addr), task.func_id);
+        raise_fatal(&runtime->common, FATAL_BAD_TASK,
+                    "task %u: the kernel of func_id %d at device address 0x%llx cannot be run (not a loadable shared "
+                    "object, or no kernel_entry symbol)",
+                    task_word, task.func_id, static_cast<unsigned long long>(task.function_addr));
 }
 
 }  // namespace pto::device

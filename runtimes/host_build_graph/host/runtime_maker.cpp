@@ -200,10 +200,14 @@ int bind_callable_to_runtime_impl(Runtime *runtime, const pto::BoundCallable *bo
         return state->error("run: callable %d has no loaded orchestration program", bound->callable_id);
     if (args->tensor_count > pto::kMaxTensorArgs || args->scalar_count > pto::kMaxScalarArgs)
         return state->error("run: %u tensors and %u scalars exceed the argument limits", args->tensor_count, args->scalar_count);
+    // The signature lists tensors first, then scalars: the run must bring as many of each.
     const uint32_t expected = bound->callable->signature_count;
-    if (expected != 0 && args->tensor_count + args->scalar_count != expected)
-        return state->error("run: callable %d takes %u arguments, got %u tensors + %u scalars", bound->callable_id, expected,
-                            args->tensor_count, args->scalar_count);
+    uint32_t expected_tensors = 0;
+    for (uint32_t i = 0; i < expected; ++i)
+        if (bound->callable->signature[i] != static_cast<uint8_t>(pto::ArgDirection::SCALAR)) expected_tensors += 1;
+    if (expected != 0 && (args->tensor_count != expected_tensors || args->scalar_count != expected - expected_tensors))
+        return state->error("run: callable %d takes %u tensors and %u scalars, got %u tensors and %u scalars", bound->callable_id,
+                            expected_tensors, expected - expected_tensors, args->tensor_count, args->scalar_count);
     auto entry = reinterpret_cast<OrchestrationEntry>(bound->artifacts->host_orch_fn);
     const int rc = entry(&state->orchestration, args);
     if (rc != 0) return state->error("run: the orchestration program returned %d", rc);

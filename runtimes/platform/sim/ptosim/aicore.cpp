@@ -133,7 +133,8 @@ int register_program(const rtDevBinary_t *bin, void **handle) {
     if (bin->magic != RT_DEV_BINARY_MAGIC_ELF && bin->magic != RT_DEV_BINARY_MAGIC_ELF_AIVEC &&
         bin->magic != RT_DEV_BINARY_MAGIC_ELF_AICUBE)
         return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: magic 0x%x is not an AICore binary magic", bin->magic);
-    if (!is_elf(bin->data, bin->length)) return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: the binary is not an ELF file");
+    if (const char *problem = elf_image_problem(bin->data, bin->length))
+        return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: the binary cannot be loaded: %s", problem);
     std::string dir;
     {
         std::lock_guard<std::mutex> lock(sim().mu);

@@ -65,13 +65,13 @@ int place_program(int device, const std::vector<uint8_t> &launch_bytes) {
     if (block.dispatcher_len == 0 || find_allocation(dispatcher, block.dispatcher_len, device) == nullptr)
         return invalid_access(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU bootstrap: the dispatcher [%p, +%llu) is not device memory",
                               dispatcher, static_cast<unsigned long long>(block.dispatcher_len));
-    if (!is_elf(dispatcher, block.dispatcher_len))
-        return error(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU bootstrap: the dispatcher image is not an ELF file");
+    if (const char *problem = elf_image_problem(dispatcher, block.dispatcher_len))
+        return error(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU bootstrap: the dispatcher image cannot be loaded: %s", problem);
     if (block.program_len == 0 || find_allocation(program, block.program_len, device) == nullptr)
         return invalid_access(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU bootstrap: the program [%p, +%llu) is not device memory",
                               program, static_cast<unsigned long long>(block.program_len));
-    if (!is_elf(program, block.program_len))
-        return error(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU bootstrap: the AICPU program image is not an ELF file");
+    if (const char *problem = elf_image_problem(program, block.program_len))
+        return error(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU bootstrap: the AICPU program cannot be loaded: %s", problem);
     if (block.device_id != static_cast<uint64_t>(device))
         return error(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU bootstrap: the block names device %llu, the stream is on device %d",
                      static_cast<unsigned long long>(block.device_id), device);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <elf.h>
 
 namespace ptosim {
 
@@ -170,6 +171,30 @@ uint64_t fnv1a64(const void *data, size_t size) {
 
 bool is_elf(const void *data, uint64_t size) {
     return data != nullptr && size >= 4 && std::memcmp(data, "\x7f" "ELF", 4) == 0;
+}
+
+// The loader of a real device rejects an image whose headers or loadable segments run past its end; the
+// host's dlopen would map such a file and fault on first touch, taking the whole process with it.
+const char *elf_image_problem(const void *data, uint64_t size) {
+    if (!is_elf(data, size)) return "not an ELF file";
+    const auto *bytes = static_cast<const uint8_t *>(data);
+    if (size < sizeof(Elf64_Ehdr) || bytes[EI_CLASS] != ELFCLASS64) return "not a 64-bit ELF file";
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes, sizeof eh);
+    auto table_fits = [&](uint64_t offset, uint64_t count, uint64_t entry) {
+        return offset <= size && count * entry <= size - offset;
+    };
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) || !table_fits(eh.e_phoff, eh.e_phnum, sizeof(Elf64_Phdr)))
+        return "its program headers lie outside the image (truncated?)";
+    if (eh.e_shnum != 0 && (eh.e_shentsize != sizeof(Elf64_Shdr) || !table_fits(eh.e_shoff, eh.e_shnum, sizeof(Elf64_Shdr))))
+        return "its section headers lie outside the image (truncated?)";
+    for (uint16_t i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        std::memcpy(&ph, bytes + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof ph);
+        if (ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+            return "a loadable segment lies outside the image (truncated?)";
+    }
+    return nullptr;
 }
 
 }  // namespace ptosim

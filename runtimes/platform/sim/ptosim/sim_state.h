@@ -212,6 +212,8 @@ void retire_kernels_in(Device &device, uintptr_t base, uint64_t size);
 
 uint64_t fnv1a64(const void *data, size_t size);
 bool is_elf(const void *data, uint64_t size);
+// Why an ELF image cannot be loaded (truncated headers or segments), or nullptr if it can.
+const char *elf_image_problem(const void *data, uint64_t size);
 
 // ---- the entry guard ---------------------------------------------------------------------------------
 
