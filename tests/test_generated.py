@@ -45,6 +45,7 @@ def test_generated_source_compiles(arch, filename):
         f"-I{root / 'runtimes' / 'include'}",
         f"-I{root / 'runtimes' / 'host'}",
         f"-I{root / 'runtimes' / 'platform' / 'cann'}",
+        f"-I{root / 'runtimes' / 'device' / 'include'}",
     ]
     # A header is compiled as the only include of a translation unit (a header as the main file trips
     # `#pragma once`); a source file is compiled as itself.
