@@ -68,11 +68,17 @@ def test_unknown_arch_is_named():
 
 
 def test_run_prints_rounds_and_the_golden_verdict():
-    result = ptogen("run", "vector_example", "--arch", "a2a3", "--rounds", "3")
+    result = ptogen("run", "vector_example", "--runtime", "host_build_graph", "--arch", "a2a3", "--rounds", "3")
     assert result.returncode == 0, result.stderr
     assert "golden: all 3 round(s) match" in result.stdout
     rounds = [line for line in result.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert len(rounds) == 3
+
+
+def test_run_asks_for_the_runtime_when_a_scene_name_is_shared():
+    result = ptogen("run", "vector_example", "--arch", "a2a3")
+    assert result.returncode == 1
+    assert "exists for several runtimes" in result.stderr and "pass --runtime" in result.stderr
 
 
 def test_run_names_an_unknown_scene():

@@ -1,0 +1,159 @@
+// tensormap_and_ringbuffer's AICPU entry and schedulers. With n = aicpu_thread_num, threads [0, n-1)
+// schedule and thread n-1 runs the orchestration (orchestrator.cpp), so n >= 2. Core c belongs to
+// scheduler c % (n-1). A scheduler boots its cores, then loops: read each core's COND, retire finished
+// tasks (a consumer whose last producer finished becomes ready), hand ready tasks of the core's kind to
+// cores with a free slot, and sleep on the device event when there is nothing to do. The run ends when
+// the orchestrator is done and every submitted task completed; each scheduler then sends EXIT to its cores.
+#include <cstdint>
+
+#include "aicpu_parts.h"
+#include "pto/device/core_slots.h"
+#include "pto/device/fatal.h"
+#include "pto/device/handshake.h"
+#include "pto/device/platform.h"
+#include "pto/device/variant.h"
+
+namespace trb {
+
+using namespace pto::device;
+
+namespace {
+
+uint64_t core_base(const KernelArgs &args, int core) { return reinterpret_cast<const uint64_t *>(args.regs)[core]; }
+
+bool boot_timed_out(RuntimeCommon *common, uint64_t start) {
+    return fatal_raised(common) || counter_ns(sys_counter() - start) > kHangBudgetNs;
+}
+
+// The AICPU's steps of the boot handshake for one core; false if the core never answered.
+bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core) {
+    Handshake &hs = common->workers[core];
+    reg_write(core_base(args, core), REG_SPR_DATA_MAIN_BASE, AICPU_IDLE_TASK_ID);
+    flag_write(&hs.aicpu_ready, 1);
+    const uint64_t start = sys_counter();
+    while (hs.aicore_regs_ready == 0) {
+        if (boot_timed_out(common, start)) return false;
+        flag_wait_change(&hs.aicore_regs_ready, 0, kWaitSliceNs);
+    }
+    flag_write(&hs.aicpu_regs_ready, 1);
+    while (hs.aicore_done != static_cast<uint32_t>(core + 1)) {
+        if (boot_timed_out(common, start)) return false;
+        flag_wait_change(&hs.aicore_done, hs.aicore_done, kWaitSliceNs);
+    }
+    return true;
+}
+
+void exit_cores(const KernelArgs &args, const int *cores, int count) {
+    for (int i = 0; i < count; ++i) reg_write(core_base(args, cores[i]), REG_SPR_DATA_MAIN_BASE, AICORE_EXIT_SIGNAL);
+    const uint64_t start = sys_counter();  // one budget for all of this thread's cores
+    for (int i = 0; i < count; ++i) {
+        const uint64_t base = core_base(args, cores[i]);
+        uint32_t cond = reg_read(base, REG_SPR_COND);
+        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < kHangBudgetNs)
+            cond = reg_wait_change(base, REG_SPR_COND, cond, kWaitSliceNs);
+    }
+}
+
+// A finished task: mark it completed (under its lock, so a racing orchestrator either linked its consumer
+// before or sees it completed), then release its consumers.
+void retire(Runtime *runtime, uint32_t id) {
+    TaskSlot &s = slot_of(runtime, id);
+    uint32_t fanout[kMaxFanout];
+    s.acquire();
+    s.state.store(SLOT_COMPLETED, std::memory_order_release);
+    const int n = s.fanout_count;
+    for (int i = 0; i < n; ++i) fanout[i] = s.fanout[i];
+    s.release();
+    // From here the slot may be reused by the orchestrator: only the copies above are read.
+    for (int i = 0; i < n; ++i) {
+        TaskSlot &c = slot_of(runtime, fanout[i]);
+        if (c.fanin.fetch_sub(1, std::memory_order_acq_rel) == 1) runtime->ready[c.core_kind].push(fanout[i]);
+    }
+    runtime->completed.fetch_add(1, std::memory_order_acq_rel);
+}
+
+bool graph_done(const Runtime *runtime) {
+    if (runtime->orch_done.load(std::memory_order_acquire) == 0) return false;
+    return runtime->completed.load(std::memory_order_acquire) == runtime->submitted.load(std::memory_order_acquire);
+}
+
+}  // namespace
+
+int run_scheduler(const KernelArgs &args, Runtime *runtime, int thread_index, int scheduler_count) {
+    RuntimeCommon *common = &runtime->common;
+    int cores[PLATFORM_MAX_CORES];
+    CoreSlots slots[PLATFORM_MAX_CORES];
+    int count = 0;
+    for (int core = thread_index; core < common->worker_count; core += scheduler_count) cores[count++] = core;
+
+    for (int i = 0; i < count; ++i) {
+        if (!boot_core(common, args, cores[i])) {
+            raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
+            exit_cores(args, cores, i);  // only the cores that booted can answer EXIT
+            return FATAL_BOOT_TIMEOUT;
+        }
+    }
+    const bool single_issue = (args.enable_profiling_flag & PROFILING_FLAG_PMU) != 0;  // PMU counts one task at a time
+    uint64_t last_progress = sys_counter();
+    uint32_t last_completed = runtime->completed.load();
+    while (!graph_done(runtime) && !fatal_raised(common)) {
+        const uint32_t epoch = event_epoch();
+        bool progress = false;
+        for (int i = 0; i < count; ++i) {
+            const uint64_t base = core_base(args, cores[i]);
+            uint32_t finished[2];
+            bool protocol_error = false;
+            const int n = slots[i].observe(reg_read(base, REG_SPR_COND), finished, &protocol_error);
+            if (protocol_error) {
+                raise_fatal(common, FATAL_PROTOCOL, "AICore %d acknowledged a task word nobody dispatched to it", cores[i]);
+                break;
+            }
+            for (int k = 0; k < n; ++k) retire(runtime, finished[k]);
+            if (n > 0) progress = true;
+            const uint32_t kind = common->workers[cores[i]].core_type;
+            uint32_t id;
+            if (slots[i].can_accept(single_issue) && runtime->ready[kind].pop(&id)) {
+                slots[i].dispatched(id);
+                reg_write(base, REG_SPR_DATA_MAIN_BASE, id);
+                progress = true;
+            }
+        }
+        if (progress) {
+            event_signal();  // the orchestrator and the other schedulers may be waiting on what just changed
+            continue;
+        }
+        const uint32_t completed = runtime->completed.load();
+        const bool outstanding = completed != runtime->submitted.load(std::memory_order_acquire);
+        if (completed != last_completed || !outstanding) {
+            last_completed = completed;
+            last_progress = sys_counter();
+        } else if (counter_ns(sys_counter() - last_progress) > kHangBudgetNs) {
+            raise_fatal(common, FATAL_HANG, "scheduler %d: no task finished for %.1f s: %u of %u submitted tasks completed", thread_index,
+                        static_cast<double>(kHangBudgetNs) / 1e9, completed, runtime->submitted.load());
+            break;
+        }
+        event_wait(epoch, kWaitSliceNs);
+    }
+    exit_cores(args, cores, count);
+    return fatal_raised(common) ? common->fatal_code.load() : 0;
+}
+
+}  // namespace trb
+
+namespace pto::device {
+
+int aicpu_variant_init(const KernelArgs &, Runtime *runtime) {
+    // The ready queues' cursors and the progress counters come fresh with the image; nothing in the
+    // persistent rings needs clearing (see trb/runtime.h).
+    return runtime->task_capacity == 0 || runtime->slots_addr == 0 ? 1 : 0;
+}
+
+int aicpu_variant_run(const KernelArgs &args, Runtime *runtime, int thread_index) {
+    const int threads = runtime->common.aicpu_thread_num;
+    if (threads < 2)
+        return raise_fatal(&runtime->common, FATAL_BAD_TASK, "tensormap_and_ringbuffer needs aicpu_thread_num >= 2, got %d", threads);
+    if (thread_index == threads - 1) return trb::run_orchestrator(args, runtime);
+    return trb::run_scheduler(args, runtime, thread_index, threads - 1);
+}
+
+}  // namespace pto::device
