@@ -3,6 +3,11 @@
 The build graph is the SConstruct at the project root (the convention is in runtimes/README.md); this module
 drives it as `python -m SCons` in a subprocess, streams its progress, and turns a failure into a
 `BuildError` carrying the compiler's last words. `artifacts()` is how the harness finds built libraries.
+Every program a build produced is then checked with ptogen.elfcheck; a failed check fails the build with
+the check's words.
+
+On onboard, a part whose toolchain this machine lacks is not built and is listed in `BuildResult.unbuilt`
+with the reason (ptogen/toolchains.py decides what exists); the parts that can be built still are.
 """
 
 from __future__ import annotations
@@ -17,18 +22,22 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ptogen import generate, paths
+from ptogen import elfcheck, generate, paths
 from ptogen.arch import load_all
 
-PLATFORMS = ("sim",)
+PLATFORMS = ("sim", "onboard")
+PARTS = ("host", "aicpu", "aicore", "dispatcher")
 VARIANT_PARTS = ("host", "aicpu", "aicore")
 # The progress lines the SConstruct prints (`  CXX   <source>  [<build>]`, `  LINK  <target>`, `  COPY`, `  LN`),
 # and with verbose=1 the commands themselves (every compile and link writes into build/); then the line SCons
 # prints when it takes a target from build/cache instead of building it.
-_WORK_PREFIXES = ("  CXX ", "  LINK ", "  COPY ", "  LN ")
+_WORK_PREFIXES = ("  CXX ", "  LINK ", "  COPY ", "  LN ", "  GEN ")
 _VERBOSE_MARKERS = (" -o build/", "Install file: ")
 _CACHE_PREFIX = "Retrieved `"
 _SCONSTRUCT_ERROR = "ptogen build: error: "
+_SCONSTRUCT_UNBUILT = "ptogen build: unbuilt: "  # a part whose toolchain is missing
+_SCONSTRUCT_UNLINKED = "ptogen build: unlinked: "  # compiled, but linking needs what is missing
+_SCONSTRUCT_NOTES = (_SCONSTRUCT_UNBUILT, _SCONSTRUCT_UNLINKED)
 _TAIL_LINES = 40
 
 
@@ -40,18 +49,28 @@ class MissingArtifactError(BuildError):
     """A built library the caller needs is not there."""
 
 
+class ElfCheckError(BuildError):
+    """A program was built but is not what its loader expects; `findings` says how."""
+
+    def __init__(self, findings: Sequence[elfcheck.Finding]):
+        self.findings = list(findings)
+        super().__init__("\n".join(str(f) for f in self.findings))
+
+
 @dataclass(frozen=True)
 class Artifacts:
-    """The programs of one (arch, platform, runtime) build."""
+    """The programs of one (arch, platform, runtime) build. Onboard has no simulator (`ptosim` is None) and
+    its AICore program is CANN's object file, aicore_kernel.o."""
 
     host: Path
     aicpu: Path
     aicore: Path
     dispatcher: Path
-    ptosim: Path
+    ptosim: Path | None = None
 
     def items(self) -> list[tuple[str, Path]]:
-        return [(name, getattr(self, name)) for name in ("host", "aicpu", "aicore", "dispatcher", "ptosim")]
+        named = [(name, getattr(self, name)) for name in ("host", "aicpu", "aicore", "dispatcher", "ptosim")]
+        return [(name, path) for name, path in named if path is not None]
 
     @property
     def missing(self) -> list[Path]:
@@ -71,6 +90,11 @@ class BuildResult:
     seconds: float
     platform: str = "sim"
     command: list[str] = field(default_factory=list)
+    # target -> why this machine could not build it (onboard without ccec or the cross compiler)
+    unbuilt: dict[str, str] = field(default_factory=dict)
+    # target -> why it was compiled but not linked (the onboard host library without CANN)
+    unlinked: dict[str, str] = field(default_factory=dict)
+    checked: list[Path] = field(default_factory=list)  # the programs whose ELF checks passed
 
     @property
     def up_to_date(self) -> bool:
@@ -97,9 +121,9 @@ def artifacts(
     found = Artifacts(
         host=out / "libhost_runtime.so",
         aicpu=out / "libaicpu_kernel.so",
-        aicore=out / "libaicore_kernel.so",
+        aicore=out / ("libaicore_kernel.so" if platform == "sim" else "aicore_kernel.o"),
         dispatcher=out / "libaicpu_dispatcher.so",
-        ptosim=out.parent / "libptosim.so",
+        ptosim=out.parent / "libptosim.so" if platform == "sim" else None,
     )
     if must_exist and found.missing:
         names = ", ".join(_relative(path) for path in found.missing)
@@ -144,13 +168,16 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def _regenerate(arches: Sequence[str]) -> list[Path]:
-    """Bring generated/<arch>/ up to date for the arches about to be built; returns the files rewritten."""
+def _load(arches: Sequence[str]) -> dict:
     known = load_all()
     unknown = [name for name in arches if name not in known]
     if unknown:
         raise BuildError(f"unknown arch {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
-    selected = {name: known[name] for name in arches}
+    return {name: known[name] for name in arches}
+
+
+def _regenerate(selected: dict) -> list[Path]:
+    """Bring each arch's generated folder up to date before it is built; returns the files rewritten."""
     if all(status.state == "fresh" for status in generate.compare(selected)):
         return []
     return [status.path for status in generate.write(selected)]
@@ -162,7 +189,9 @@ def _is_work(line: str) -> bool:
 
 def _failure_message(lines: Sequence[str], returncode: int) -> str:
     """The compiler's or SCons' own error lines, without the progress chatter around them."""
-    interesting = [line for line in lines if line.strip() and not _is_work(line)]
+    interesting = [
+        line for line in lines if line.strip() and not _is_work(line) and not line.startswith(_SCONSTRUCT_NOTES)
+    ]
     interesting = [line for line in interesting if not line.startswith("scons: building terminated")]
     for line in interesting:
         if line.startswith(_SCONSTRUCT_ERROR):  # the SConstruct's own one-line errors
@@ -200,7 +229,8 @@ def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | Non
     for raw in process.stdout:
         line = raw.rstrip("\n")
         lines.append(line)
-        if echo is not None and not line.startswith(_SCONSTRUCT_ERROR):  # raised as the BuildError instead
+        # raised as the BuildError, or reported in BuildResult.unbuilt, instead
+        if echo is not None and not line.startswith((_SCONSTRUCT_ERROR, *_SCONSTRUCT_NOTES)):
             echo(line)
     return process.wait(), lines
 
@@ -216,13 +246,16 @@ def build(
     jobs: int | None = None,
     scenes: Iterable[str] = (),
     *,
+    parts: Iterable[str] | None = None,
     echo: Callable[[str], None] | None = _print_line,
     verbose: bool = False,
 ) -> BuildResult:
-    """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked, return the paths.
+    """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked, check every program
+    it produced (ptogen.elfcheck), return the paths.
 
-    `arches` defaults to every arch, `runtimes` to every runtime variant under runtimes/. SCons output goes
-    line by line to `echo` (None: silent) and is kept in the result.
+    `arches` defaults to every arch, `runtimes` to every runtime variant under runtimes/, `parts` to all of
+    host, aicpu, aicore and dispatcher. SCons output goes line by line to `echo` (None: silent) and is kept
+    in the result. A failed ELF check raises ElfCheckError naming the file and the reason.
     """
     root = paths.project_root()
     if platform not in PLATFORMS:
@@ -234,11 +267,20 @@ def build(
     if not runtime_list:
         raise BuildError("runtimes/ holds no runtime variant (a folder with host/, aicpu/ and aicore/)")
     scene_list = list(scenes)
+    part_list = list(parts) if parts else list(PARTS)
+    unknown_parts = [part for part in part_list if part not in PARTS]
+    if unknown_parts:
+        raise BuildError(f"unknown part {', '.join(unknown_parts)} (parts: {', '.join(PARTS)})")
+    selected = _load(arch_list)
 
     command = [sys.executable, "-m", "SCons", "-C", str(root), "--debug=explain" if verbose else "-Q"]
     if jobs is not None:
         command.append(f"-j{jobs}")
     command += [f"arch={','.join(arch_list)}", f"runtime={','.join(runtime_list)}", f"platform={platform}"]
+    if part_list != list(PARTS):
+        command.append(f"parts={','.join(part_list)}")
+    if platform != "sim":
+        command.append("aicore_arch=" + ",".join(f"{n}:{a.toolchain.aicore_arch}" for n, a in selected.items()))
     if scene_list:
         command.append(f"scenes={','.join(scene_list)}")
     if verbose:
@@ -246,14 +288,31 @@ def build(
 
     start = time.perf_counter()
     with _exclusive(root, echo):
-        regenerated = _regenerate(arch_list)
+        regenerated = _regenerate(selected)
         returncode, lines = _run_scons(command, root, echo)
-    seconds = time.perf_counter() - start
     if returncode != 0:
         raise BuildError(_failure_message(lines, returncode))
+    unbuilt, unlinked = (
+        dict(line.removeprefix(prefix).split(": ", 1) for line in lines if line.startswith(prefix))
+        for prefix in (_SCONSTRUCT_UNBUILT, _SCONSTRUCT_UNLINKED)
+    )
+    complete = platform == "sim" and part_list == list(PARTS)
+    found = {
+        (a, r): artifacts(a, r, platform, root=root, must_exist=complete) for a in arch_list for r in runtime_list
+    }
+    programs = [
+        (role, path)
+        for result in found.values()
+        for role, path in result.items()
+        if role in part_list and path.is_file()
+    ]
+    findings = elfcheck.check_programs(programs, platform, root)
+    if findings:
+        raise ElfCheckError(findings)
+    seconds = time.perf_counter() - start
 
     return BuildResult(
-        artifacts={(a, r): artifacts(a, r, platform, root=root) for a in arch_list for r in runtime_list},
+        artifacts=found,
         scenes={
             (a, r, s): scene_programs(a, r, s, platform, root)
             for a in arch_list
@@ -268,4 +327,7 @@ def build(
         seconds=seconds,
         platform=platform,
         command=command,
+        unbuilt=unbuilt,
+        unlinked=unlinked,
+        checked=[path for _, path in programs],
     )

@@ -2,6 +2,12 @@
 
 ptogen works on a checkout: it reads `templates/` and `runtimes/` and writes `generated/` and `build/`.
 The root is the directory above the package unless PTOGEN_ROOT names another checkout.
+
+Arches are found on a search path: `templates/arches/` first, then the directories PTOGEN_ARCH_PATH names
+(os.pathsep-separated), so an arch's hook folder can live outside the checkout. Where an arch's C++ is
+generated follows from where its hook folder is: a repo arch's into `generated/<arch>/` (committed, so
+reviewers see the diff), any other arch's into `build/generated/<arch>/` (never committed: the checkout
+stays clean however many private arches are built from it).
 """
 
 from __future__ import annotations
@@ -27,6 +33,36 @@ def arches_dir() -> Path:
 
 def generated_dir() -> Path:
     return project_root() / "generated"
+
+
+def external_generated_dir() -> Path:
+    """Where arches from outside templates/arches/ are generated: under build/, which is not committed."""
+    return project_root() / "build" / "generated"
+
+
+ARCH_PATH_ENV = "PTOGEN_ARCH_PATH"
+
+
+def arch_search_path() -> list[Path]:
+    """templates/arches/, then every directory PTOGEN_ARCH_PATH names, in order; the first arch of a name wins."""
+    entries = [entry for entry in os.environ.get(ARCH_PATH_ENV, "").split(os.pathsep) if entry.strip()]
+    return [arches_dir(), *[Path(entry).expanduser().resolve() for entry in entries]]
+
+
+def add_arch_path(directories: list[Path] | list[str]) -> None:
+    """Put directories on the search path of this process and every process it starts (SCons, the harness)."""
+    current = [entry for entry in os.environ.get(ARCH_PATH_ENV, "").split(os.pathsep) if entry]
+    added = [str(Path(d).expanduser().resolve()) for d in directories]
+    os.environ[ARCH_PATH_ENV] = os.pathsep.join([*added, *[c for c in current if c not in added]])
+
+
+def is_repo_arch(folder: Path) -> bool:
+    return Path(folder).resolve().parent == arches_dir().resolve()
+
+
+def arch_generated_dir(name: str, folder: Path) -> Path:
+    """generated/<name>/ for an arch of templates/arches/, build/generated/<name>/ for one found elsewhere."""
+    return (generated_dir() if is_repo_arch(folder) else external_generated_dir()) / name
 
 
 def runtimes_dir() -> Path:

@@ -95,11 +95,11 @@ class _TomlLines:
 _MODEL_NAMESPACE = vars(model)
 
 
-def _type_name(hint: object) -> str:
+def type_name(hint: object) -> str:
     if typing.get_origin(hint) is typing.Literal:
         return " | ".join(repr(v) for v in typing.get_args(hint))
     if typing.get_origin(hint) is tuple:
-        return f"array of {_type_name(typing.get_args(hint)[0])}"
+        return f"array of {type_name(typing.get_args(hint)[0])}"
     if dataclasses.is_dataclass(hint):
         return "table"
     return {int: "integer", bool: "boolean", str: "string"}.get(hint, str(hint))
@@ -122,12 +122,12 @@ class _Builder:
             if raw in choices:
                 return raw
             suggestion = _suggest(raw, choices) if isinstance(raw, str) else ""
-            self.problem(key, f"must be one of {_type_name(hint)}, got {raw!r}{suggestion}")
+            self.problem(key, f"must be one of {type_name(hint)}, got {raw!r}{suggestion}")
             return None
         if origin is tuple:
             (item_hint, _ellipsis) = typing.get_args(hint)
             if not isinstance(raw, list):
-                self.problem(key, f"must be an {_type_name(hint)}, got {type(raw).__name__}")
+                self.problem(key, f"must be an {type_name(hint)}, got {type(raw).__name__}")
                 return None
             items = [self.value(item_hint, item, f"{key}[{i}]") for i, item in enumerate(raw)]
             return None if any(item is None for item in items) else tuple(items)
@@ -143,7 +143,7 @@ class _Builder:
             return raw
         if hint is str and isinstance(raw, str):
             return raw
-        self.problem(key, f"must be a {_type_name(hint)}, got {type(raw).__name__} {raw!r}")
+        self.problem(key, f"must be a {type_name(hint)}, got {type(raw).__name__} {raw!r}")
         return None
 
     def dataclass(self, cls: type, raw: dict, prefix: str, fixed: dict[str, object] | None = None) -> object:
@@ -160,7 +160,7 @@ class _Builder:
         complete = True
         for name in wanted:
             if name not in raw:
-                self.problem(join(name), f"missing required key ({_type_name(hints[name])})")
+                self.problem(join(name), f"missing required key ({type_name(hints[name])})")
                 complete = False
                 continue
             converted = self.value(hints[name], raw[name], join(name))
@@ -274,16 +274,20 @@ def load_arch(folder: Path, templates: Path | None = None) -> model.Arch:
 
 
 def arch_search_path() -> list[Path]:
-    return [paths.arches_dir()]
+    return paths.arch_search_path()
 
 
 def discover(search_path: typing.Sequence[Path] | None = None) -> dict[str, Path]:
-    """Arch name -> hook folder, found by scanning for folders holding an arch.toml."""
+    """Arch name -> hook folder, found by scanning each directory of the search path for folders holding an
+    arch.toml (a directory that is itself a hook folder counts as one arch). The first of a name wins, so a
+    repo arch cannot be shadowed from outside."""
     found: dict[str, Path] = {}
     for root in search_path if search_path is not None else arch_search_path():
-        if not Path(root).is_dir():
+        root = Path(root)
+        if not root.is_dir():
             continue
-        for candidate in sorted(Path(root).iterdir()):
+        candidates = [root] if (root / CONSTANTS_FILE).is_file() else sorted(root.iterdir())
+        for candidate in candidates:
             if (candidate / CONSTANTS_FILE).is_file() and candidate.name not in found:
                 found[candidate.name] = candidate
     return found
@@ -302,4 +306,4 @@ def load_all(search_path: typing.Sequence[Path] | None = None) -> dict[str, mode
     return arches
 
 
-__all__ = ["ArchError", "Problem", "discover", "load_all", "load_arch"]
+__all__ = ["ArchError", "Problem", "arch_search_path", "discover", "load_all", "load_arch"]
