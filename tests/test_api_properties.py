@@ -33,7 +33,8 @@ def world():
 callable_ids = st.integers(min_value=-3, max_value=70)
 operations = st.lists(
     st.one_of(
-        st.tuples(st.just("init"), st.integers(min_value=-2, max_value=17)),
+        # The module's own device, or ids no device has: other ids belong to other test modules.
+        st.tuples(st.just("init"), st.sampled_from([DEVICE, DEVICE, -2, -1, 16, 99])),
         st.tuples(st.just("prepare"), callable_ids, st.sampled_from(["good", "corrupt", "empty"])),
         st.tuples(
             st.just("run"),
@@ -69,9 +70,7 @@ def test_random_call_sequences_fail_cleanly_and_leak_nothing(world, ops):
         for op in ops:
             try:
                 if op[0] == "init":
-                    # Only DEVICE is configured for this arch; any other id must fail cleanly (or, for a valid
-                    # but unconfigured device, succeed and fail later).
-                    context.init(op[1] if op[1] != 0 else DEVICE, *world["binaries"])
+                    context.init(op[1], *world["binaries"])
                 elif op[0] == "prepare":
                     blob = {"good": world["blob"], "corrupt": world["blob"][:200], "empty": b"\0" * 64}[op[2]]
                     context.prepare_callable(op[1], blob)

@@ -28,8 +28,9 @@ def test_device_runner_lifecycle(arch):
     sim = Ptosim(builder.artifacts(arch, "host_build_graph").ptosim)
     sim.reset_counters()
     before = sim.report()
-    # A device id no other test uses, so this context is the one that bootstraps the AICPU program.
-    worker = Worker(arch, "host_build_graph", device_id=3, build=False).init()
+    # Device 15 is used by no other test in the process, so this context is the one that bootstraps the AICPU
+    # program there (the bootstrap is remembered per device and program for the life of a process).
+    worker = Worker(arch, "host_build_graph", device_id=15, build=False).init()
     try:
         after_init = sim.report()
         # Eager init: both streams and the AICPU program exist before any run.
