@@ -343,9 +343,23 @@ int DeviceRunner::ensure_slot(DeviceSlot &slot, size_t size, const char *what) {
     return rc;
 }
 
+// A slot whose content only the host writes (the device reads it): a round that would write the bytes the
+// slot already holds copies nothing. A failed copy forgets the content, so the next run writes it again.
+int DeviceRunner::write_slot(DeviceSlot &slot, const void *host, size_t size, const char *what) {
+    int rc = ensure_slot(slot, size, what);
+    if (rc != 0) return rc;
+    const auto *bytes = static_cast<const uint8_t *>(host);
+    if (slot.held.size() == size && std::memcmp(slot.held.data(), bytes, size) == 0) return 0;
+    slot.held.clear();
+    rc = copy_to_device(slot.dev, host, size);
+    if (rc == 0) slot.held.assign(bytes, bytes + size);
+    return rc;
+}
+
 void DeviceRunner::release_slot(DeviceSlot &slot) {
     release(slot.dev);
     slot.capacity = 0;
+    std::vector<uint8_t>().swap(slot.held);
 }
 
 void *DeviceRunner::device_malloc(size_t size) {
@@ -701,18 +715,17 @@ int DeviceRunner::build_register_table(RegisterKind kind, DeviceSlot &slot, int 
                                        uint64_t *out) {
     std::vector<uint64_t> bases;
     int rc = query_core_register_bases(kind, block_dim, num_aicore, bases);
-    if (rc == 0) rc = ensure_slot(slot, bases.size() * sizeof(uint64_t), "a core register table");
-    if (rc == 0) rc = copy_to_device(slot.dev, bases.data(), bases.size() * sizeof(uint64_t));
+    // Unchanged between rounds of one block_dim: written once, not per round.
+    if (rc == 0) rc = write_slot(slot, bases.data(), bases.size() * sizeof(uint64_t), "a core register table");
     if (rc == 0) *out = reinterpret_cast<uint64_t>(slot.dev);
     return rc;
 }
 
 // The device copy the AICore launch reads. Its place in the run order is the arch's
 // (kernel_args.device_copy = "before_aicore_launch").
+// Rounds with the same configuration build the same KernelArgs: then nothing is copied.
 int DeviceRunner::write_kernel_args_device_copy() {
-    int rc = ensure_slot(kernel_args_slot_, sizeof(KernelArgs), "the KernelArgs device copy");
-    if (rc == 0) rc = copy_to_device(kernel_args_slot_.dev, &kernel_args_, sizeof(KernelArgs));
-    return rc;
+    return write_slot(kernel_args_slot_, &kernel_args_, sizeof(KernelArgs), "the KernelArgs device copy");
 }
 
 int DeviceRunner::launch_aicpu_kernel(RunStream &stream, rtFuncHandle entry, const char *entry_name,

@@ -55,6 +55,7 @@ struct RunStream {
 struct DeviceSlot {
     void *dev = nullptr;
     size_t capacity = 0;
+    std::vector<uint8_t> held;  // the bytes last written by write_slot (what the device reads), empty if unknown
 };
 
 // One static arena region (GM heap, GM shared memory, runtime arena); `size` is the committed size that
@@ -139,6 +140,7 @@ private:
     int copy_from_device(void *host, const void *dev, size_t size);
     void release(void *&dev);
     int ensure_slot(DeviceSlot &slot, size_t size, const char *what);
+    int write_slot(DeviceSlot &slot, const void *host, size_t size, const char *what);
     void release_slot(DeviceSlot &slot);
     int commit_region(ArenaRegion &region, size_t requested);
     void release_all_arenas();

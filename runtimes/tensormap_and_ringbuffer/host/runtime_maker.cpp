@@ -98,24 +98,28 @@ int check_arguments(Runtime *runtime, const pto::BoundCallable *bound, const pto
 
 // Places every host tensor in the arena (IN, INOUT, OUT order) and rewrites its address; fills the copy
 // ranges. Returns the arena bytes the run needs.
+// Each copy range ends at the last byte of its last tensor, so the bytes copied are the tensors' bytes plus
+// only the alignment gaps between consecutive tensors of the range (none when their sizes are multiples of
+// kArenaAlign).
 uint64_t plan_arena(Runtime *runtime, const pto::ChipCallable *callable, pto::ChipStorageTaskArgs *dev_args) {
     const ArgDirection order[3] = {ArgDirection::IN, ArgDirection::INOUT, ArgDirection::OUT};
-    uint64_t at = 0;
+    uint64_t at = 0, end = 0;  // end: the last tensor byte placed so far
     runtime->copy_back_count = 0;
     for (ArgDirection kind : order) {
         if (kind == ArgDirection::INOUT) runtime->copy_back_begin = at;
-        if (kind == ArgDirection::OUT) runtime->copy_in_end = at;
+        if (kind == ArgDirection::OUT) runtime->copy_in_end = end;
         for (uint32_t i = 0; i < dev_args->tensor_count; ++i) {
             pto::ContinuousTensor &t = dev_args->tensors[i];
             if (t.child_memory != 0 || callable->signature[i] != static_cast<uint8_t>(kind)) continue;
             const uint64_t host = t.data;
             t.data = at;  // an arena offset until the arena's base is known
             if (kind != ArgDirection::IN) runtime->copy_back[runtime->copy_back_count++] = TrbCopyPlan{host, at, t.nbytes()};
+            end = at + t.nbytes();
             at += align_up(t.nbytes() == 0 ? 1 : t.nbytes());
         }
     }
     runtime->copy_in_begin = 0;
-    runtime->copy_back_end = at;
+    runtime->copy_back_end = end > runtime->copy_back_begin ? end : runtime->copy_back_begin;
     return at;
 }
 
