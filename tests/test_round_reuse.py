@@ -308,3 +308,26 @@ def test_static_arena_grows_only_the_region_asked_to_grow(sizes, arch, monkeypat
             assert (smaller["rtMalloc"], smaller["rtFree"], smaller["live_bytes"]) == (0, 0, 0)
         finally:
             rounds.close()
+
+
+def test_worker_run_rounds_reuses_everything():
+    """The Python entry for many rounds: N runs on one prepared callable, nothing allocated after the first."""
+    from ptogen.harness.ptosim import Ptosim
+    from ptogen.harness.runner import build_scene
+    from ptogen.harness.scene import find_scene
+    from ptogen.harness.task_args import TaskArgs
+    from ptogen.harness.worker import Worker
+
+    scene = find_scene("vector_example", "tensormap_and_ringbuffer")
+    blob = build_scene(scene, "a2a3")
+    case = scene.cases[0]
+    with Worker("a2a3", "tensormap_and_ringbuffer", device_id=OWN_DEVICE) as worker:
+        sim: Ptosim = worker.ptosim
+        cid = worker.register(blob)
+        args = scene.make_args(case.params)
+        task_args = TaskArgs.build([args[n] for n in scene.tensors])
+        worker.run(cid, task_args, block_dim=case.block_dim, aicpu_thread_num=case.aicpu_thread_num)
+        mallocs = sim.calls("rtMalloc")
+        timings = worker.run_rounds(cid, task_args, 5, block_dim=case.block_dim, aicpu_thread_num=case.aicpu_thread_num)
+        assert len(timings) == 5 and sim.calls("rtMalloc") == mallocs
+        assert all(args["f"] == 47.0)

@@ -38,6 +38,14 @@ class Worker:
         if self._build:
             builder.build([self.arch], [self.runtime], platform=self.platform, echo=None)
         self.artifacts = builder.artifacts(self.arch, self.runtime, self.platform)
+        chosen = builder.sanitizers()  # PTOGEN_SANITIZE: the sanitized build, which needs its runtime preloaded
+        if chosen:
+            from ptogen import sanitize
+
+            try:
+                sanitize.check_loadable(chosen)
+            except sanitize.SanitizeError as error:
+                raise WorkerError(str(error)) from error
         if self.platform == "sim":
             from ptogen.arch import load_all
 
@@ -77,7 +85,16 @@ class Worker:
         self._callables.pop(cid, None)
 
     def run(self, cid: int, task_args: TaskArgs, **config: Any) -> RunTiming:
+        """One run of a prepared callable; config is run_prepared's (block_dim, aicpu_thread_num, collectors)."""
         return self._live().run_prepared(cid, task_args, **config)
+
+    def run_rounds(self, cid: int, task_args: TaskArgs, rounds: int, **config: Any) -> list[RunTiming]:
+        """`rounds` runs of one prepared callable on the same arguments: what is prepared stays prepared, and
+        each round rebuilds only its own state (see the round-reuse tests). Returns each round's timing."""
+        if rounds < 1:
+            raise WorkerError(f"rounds must be >= 1, got {rounds}")
+        context = self._live()
+        return [context.run_prepared(cid, task_args, **config) for _ in range(rounds)]
 
     def close(self) -> None:
         if self.context is not None:
