@@ -841,7 +841,7 @@ CollectorGeometry DeviceRunner::collector_geometry(CollectorKind kind, int num_a
         // One lane per AICore core, then one per AICPU thread (scheduler and orchestrator phases).
         case CollectorKind::L2_SWIMLANE: return {cores + threads, kSwimlaneRecordSize, kSwimlaneRecordsPerLane};
         case CollectorKind::PMU: return {cores, kPmuRecordSize, kPmuRecordsPerLane};
-        case CollectorKind::DUMP_TENSOR: return {threads, kDumpRecordSize, kDumpRecordsPerLane};
+        case CollectorKind::DUMP_TENSOR: return {threads, kDumpRecordSize, kDumpRecordsPerLane, kDumpPayloadBytesPerLane};
         case CollectorKind::SCOPE_STATS: return {threads, kScopeStatsRecordSize, kScopeStatsRecordsPerLane};
         case CollectorKind::DEP_GEN: return {threads, kDepGenRecordSize, kDepGenRecordsPerLane};
     }
@@ -901,6 +901,9 @@ int DeviceRunner::collectors_prepare(const RunConfig &config, int num_aicore, in
         header->record_size = geometry.record_size;
         header->lane_capacity = geometry.lane_capacity;
         header->lane_stride = geometry.lane_stride();
+        header->lane_payload_bytes = geometry.payload_bytes;
+        header->aicore_lanes =
+            region.kind == CollectorKind::L2_SWIMLANE || region.kind == CollectorKind::PMU ? static_cast<uint32_t>(num_aicore) : 0;
         header->level = static_cast<uint32_t>(region.kind == CollectorKind::L2_SWIMLANE ? config.l2_swimlane_level
                                               : region.kind == CollectorKind::PMU         ? config.pmu_event_type
                                                                                           : 0);

@@ -1,6 +1,8 @@
 // Turns a pulled collector region into files under the run's output prefix. This is the raw export that
-// every collector shares: the region's records, lane by lane, plus a JSON summary of what each lane
-// wrote and dropped. Collector-specific views (traces, CSV, manifests) are built on top of these files.
+// every collector shares: `<kind>.bin` holds the region's records, lane by lane; `<kind>.payload.bin` the
+// lanes' payload arenas (collectors that have one); `<kind>.json` says where each lane's part starts and
+// what it wrote and dropped. The user-facing views (Chrome trace, tensor dump manifest, PMU CSV, scope
+// stats JSONL, deps.json) are built from these files by ptogen.trace (pto/collector_layout.h: records).
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -49,7 +51,7 @@ extern "C" int collector_export(pto::CollectorKind kind, const void *region, siz
     pto::CollectorRegionHeader header;
     std::memcpy(&header, region, sizeof header);
     if (header.magic != pto::kCollectorMagic) return reason(why, why_len, "the region header lost its magic (overwritten?)");
-    const pto::CollectorGeometry geometry{header.lanes, header.record_size, header.lane_capacity};
+    const pto::CollectorGeometry geometry{header.lanes, header.record_size, header.lane_capacity, header.lane_payload_bytes};
     if (geometry.region_bytes() > region_bytes) return reason(why, why_len, "the header describes more lanes than the region holds");
     if (output_prefix == nullptr || *output_prefix == '\0') return reason(why, why_len, "no output prefix");
     const std::string dir = output_prefix;
@@ -58,17 +60,21 @@ extern "C" int collector_export(pto::CollectorKind kind, const void *region, siz
     const std::string base = dir + "/" + kind_name(kind);
     FILE *records = std::fopen((base + ".bin").c_str(), "wb");
     FILE *summary = std::fopen((base + ".json").c_str(), "w");
-    if (records == nullptr || summary == nullptr) {
+    FILE *payload = header.lane_payload_bytes ? std::fopen((base + ".payload.bin").c_str(), "wb") : nullptr;
+    if (records == nullptr || summary == nullptr || (header.lane_payload_bytes && payload == nullptr)) {
         if (records) std::fclose(records);
         if (summary) std::fclose(summary);
-        return reason(why, why_len, "cannot write " + base + ".{bin,json}");
+        if (payload) std::fclose(payload);
+        return reason(why, why_len, "cannot write " + base + ".{bin,json,payload.bin}");
     }
     std::fprintf(summary,
                  "{\"collector\": \"%s\", \"record_size\": %u, \"lane_capacity\": %" PRIu64 ", \"level\": %u, "
-                 "\"sys_counter_hz\": %" PRIu64 ", \"lanes\": [",
-                 kind_name(kind), header.record_size, header.lane_capacity, header.level, sys_counter_hz);
+                 "\"sys_counter_hz\": %" PRIu64 ", \"lane_payload_bytes\": %" PRIu64 ", \"aicore_lanes\": %u, \"lanes\": [",
+                 kind_name(kind), header.record_size, header.lane_capacity, header.level, sys_counter_hz,
+                 header.lane_payload_bytes, header.aicore_lanes);
     const auto *bytes = static_cast<const uint8_t *>(region);
     uint64_t offset_in_file = 0;
+    uint64_t payload_in_file = 0;
     bool ok = true;
     for (uint32_t lane = 0; lane < header.lanes; ++lane) {
         pto::CollectorLaneHeader lane_header;
@@ -76,12 +82,20 @@ extern "C" int collector_export(pto::CollectorKind kind, const void *region, siz
         const uint64_t kept = lane_header.written < header.lane_capacity ? lane_header.written : header.lane_capacity;
         const uint64_t size = kept * header.record_size;
         ok = ok && std::fwrite(bytes + geometry.lane_offset(lane) + sizeof lane_header, 1, size, records) == size;
-        std::fprintf(summary, "%s{\"lane\": %u, \"records\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"offset\": %" PRIu64 "}",
-                     lane ? ", " : "", lane, kept, lane_header.dropped, offset_in_file);
+        const uint64_t used = lane_header.payload_used < header.lane_payload_bytes ? lane_header.payload_used : header.lane_payload_bytes;
+        if (payload != nullptr)
+            ok = ok && std::fwrite(bytes + geometry.payload_offset(lane), 1, used, payload) == used;
+        std::fprintf(summary,
+                     "%s{\"lane\": %u, \"records\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"offset\": %" PRIu64
+                     ", \"payload_bytes\": %" PRIu64 ", \"payload_offset\": %" PRIu64 ", \"payload_dropped\": %" PRIu64 "}",
+                     lane ? ", " : "", lane, kept, lane_header.dropped, offset_in_file, used, payload_in_file,
+                     lane_header.payload_dropped);
         offset_in_file += size;
+        payload_in_file += used;
     }
     std::fprintf(summary, "]}\n");
     ok = std::fclose(records) == 0 && ok;
     ok = std::fclose(summary) == 0 && ok;
+    if (payload != nullptr) ok = std::fclose(payload) == 0 && ok;
     return ok ? 0 : reason(why, why_len, "short write to " + base + ".bin");
 }

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "aicpu_parts.h"
+#include "pto/device/collector.h"
 #include "pto/device/fatal.h"
 #include "pto/device/platform.h"
 
@@ -29,6 +30,9 @@ using pto::device::event_wait;
 using pto::device::fatal_raised;
 using pto::device::raise_fatal;
 using pto::device::sys_counter;
+using namespace pto;  // collector record types
+using pto::device::CollectorLane;
+using pto::device::SwimlaneWriter;
 
 namespace {
 
@@ -46,6 +50,10 @@ struct Orchestrator : TrbRuntime {
     uint64_t scopes[kMaxScopeDepth];
     int depth = 0;
     uint64_t scope_serial = 0;
+    // Collectors this run enables (inactive otherwise): level-4 phases, scope stats, dep_gen submits.
+    SwimlaneWriter swim;
+    CollectorLane scope_stats;
+    CollectorLane dep_gen;
 
     bool dead() const { return fatal_raised(common); }
 
@@ -69,6 +77,12 @@ struct Orchestrator : TrbRuntime {
     // Parks until `ready()` holds; false (with the run fatal) when it cannot or the run went fatal.
     template <typename Ready>
     bool wait_until(Ready ready, const char *what) {
+        const uint64_t wait_start = swim.now();
+        struct Phase {
+            Orchestrator *o;
+            uint64_t start;
+            ~Phase() { o->swim.phase(SWIM_ORCH_PHASE, PHASE_WAIT, start, o->swim.now(), o->next_id); }
+        } phase{this, wait_start};
         uint64_t since = sys_counter();
         uint32_t last_completed = runtime->completed.load(std::memory_order_acquire);
         for (;;) {
@@ -113,6 +127,41 @@ struct Orchestrator : TrbRuntime {
     }
 
     int64_t submit(int func_id, int kind, const Arg &a) {
+        const uint64_t submit_start = swim.now();
+        const int64_t id = submit_task(func_id, kind, a);
+        if (id >= 0) swim.phase(SWIM_ORCH_PHASE, PHASE_SUBMIT, submit_start, swim.now(), static_cast<uint32_t>(id), a.tensor_count);
+        return id;
+    }
+
+    void record_submit(uint32_t id, int func_id, int kind, const Arg &a) {
+        auto *r = dep_gen.append<DepGenRecord>();
+        if (r == nullptr) return;
+        r->kind = DEPGEN_SUBMIT;
+        r->task_id = id;
+        r->func_id = func_id;
+        r->core_type = static_cast<uint32_t>(kind);
+        r->count = a.tensor_count < kDepGenMaxTensors ? a.tensor_count : kDepGenMaxTensors;
+        for (uint32_t i = 0; i < r->count; ++i)
+            r->tensors[i] = DepGenTensor{a.tensors[i].begin_byte(), a.tensors[i].end_byte(), static_cast<uint32_t>(a.dirs[i]), 0};
+    }
+
+    void record_scope(uint32_t event) {
+        auto *r = scope_stats.append<ScopeStatsRecord>();
+        if (r == nullptr) return;
+        r->event = event;
+        r->depth = static_cast<uint32_t>(depth);
+        r->serial = depth > 0 ? scopes[depth - 1] : 0;
+        r->timestamp = sys_counter();
+        r->tasks_submitted = next_id;
+        r->task_ring_used = next_id - tail;
+        r->task_ring_capacity = runtime->task_capacity;
+        r->tensormap_used = static_cast<uint32_t>(tmap_tail - tmap_head);
+        r->tensormap_capacity = runtime->tensormap_capacity;
+        r->heap_used = heap_head - heap_tail;
+        r->heap_capacity = runtime->heap_bytes;
+    }
+
+    int64_t submit_task(int func_id, int kind, const Arg &a) {
         if (dead()) return -1;
         const char *name = kind == AIC ? "submit_aic" : "submit_aiv";
         if (a.overflow)
@@ -139,11 +188,13 @@ struct Orchestrator : TrbRuntime {
         s.func_id = func_id;
         s.function_addr = runtime->kernel_addrs[func_id];
         s.num_args = static_cast<int32_t>(a.tensor_count + a.scalar_count);
+        for (uint32_t i = 0; i < kMaxTaskTensors; ++i) s.dirs[i] = i < a.tensor_count ? static_cast<uint8_t>(a.dirs[i]) : 0;
         for (uint32_t i = 0; i < a.tensor_count; ++i) {
             s.tensors[i] = a.tensors[i];
             s.args[i] = static_cast<int64_t>(reinterpret_cast<uint64_t>(&s.tensors[i]));
         }
         for (uint32_t i = 0; i < a.scalar_count; ++i) s.args[a.tensor_count + i] = static_cast<int64_t>(a.scalars[i]);
+        if (dep_gen.active()) record_submit(id, func_id, kind, a);
         std::atomic_thread_fence(std::memory_order_release);
         next_id = id + 1;
         runtime->submitted.store(next_id, std::memory_order_release);
@@ -180,6 +231,13 @@ struct Orchestrator : TrbRuntime {
     }
 
     Tensor alloc(const uint32_t *shape, int ndims, pto::DataType dtype) {
+        const uint64_t alloc_start = swim.now();
+        Tensor t = alloc_tensor(shape, ndims, dtype);
+        swim.phase(SWIM_ORCH_PHASE, PHASE_ALLOC, alloc_start, swim.now(), next_id, static_cast<uint32_t>(t.nbytes()));
+        return t;
+    }
+
+    Tensor alloc_tensor(const uint32_t *shape, int ndims, pto::DataType dtype) {
         Tensor t{};
         if (dead()) return t;
         if (ndims < 0 || ndims > pto::kMaxTensorDims || (ndims > 0 && shape == nullptr) ||
@@ -242,17 +300,22 @@ struct Orchestrator : TrbRuntime {
         if (dead()) return -1;
         if (depth >= kMaxScopeDepth) return static_cast<int>(fail("scope_begin: scopes nest at most %d deep", kMaxScopeDepth));
         scopes[depth++] = ++scope_serial;
+        if (scope_stats.active()) record_scope(SCOPE_BEGIN);
+        swim.phase(SWIM_ORCH_PHASE, PHASE_SCOPE, swim.now(), swim.now(), next_id, static_cast<uint32_t>(depth));
         return 0;
     }
 
     int scope_end() {
         if (dead()) return -1;
         if (depth <= 1) return static_cast<int>(fail("scope_end without a matching scope_begin"));
+        if (scope_stats.active()) record_scope(SCOPE_END);
+        const uint64_t scope_start = swim.now();
         const uint64_t serial = scopes[--depth];
         for (uint64_t k = seg_head; k < seg_tail; ++k) {
             HeapSegment &g = segments[k % runtime->segment_capacity];
             if (g.scope_serial == serial) g.release_at = next_id;
         }
+        swim.phase(SWIM_ORCH_PHASE, PHASE_SCOPE, scope_start, swim.now(), next_id, static_cast<uint32_t>(depth + 1));
         return 0;
     }
 
@@ -317,14 +380,24 @@ int run_orchestrator(const KernelArgs &args, Runtime *runtime) {
     o.slots = reinterpret_cast<TaskSlot *>(runtime->slots_addr);
     o.tmap = reinterpret_cast<TensorMapEntry *>(runtime->tensormap_addr);
     o.segments = reinterpret_cast<HeapSegment *>(runtime->segments_addr);
+    const int thread_index = runtime->common.aicpu_thread_num - 1;
+    o.swim = SwimlaneWriter(args, runtime->common.worker_count, thread_index);
+    o.scope_stats = CollectorLane(pto::device::collector_region(args, PROFILING_FLAG_SCOPE_STATS, args.scope_stats_data_base),
+                                  static_cast<uint32_t>(thread_index));
+    o.dep_gen = CollectorLane(pto::device::dep_gen_region(args), static_cast<uint32_t>(thread_index));
     char why[160] = {0};
+    const uint64_t load_start = o.swim.now();
     TrbOrchestrationEntry entry = load_orchestration(args, runtime, why, sizeof why);
+    o.swim.phase(SWIM_ORCH_PHASE, PHASE_LOAD, load_start, o.swim.now());
     if (entry == nullptr) {
         raise_fatal(o.common, pto::device::FATAL_REPORTED, "orchestration program of callable %d (%s): %s", runtime->callable_id,
                     runtime->orch_entry, why);
     } else {
+        const uint64_t orch_start = o.swim.now();
         o.scope_begin();  // the outer scope: the program's top-level allocations live until it returns
         entry(&o, &runtime->orch_args);
+        if (o.scope_stats.active() && o.depth == 1) o.record_scope(SCOPE_END);
+        o.swim.phase(SWIM_ORCH_PHASE, PHASE_ORCH, orch_start, o.swim.now(), o.next_id);
         if (!o.dead() && o.depth != 1)
             o.fail("%s returned with %d scope(s) still open", runtime->orch_entry, o.depth - 1);
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "aicpu_parts.h"
+#include "pto/device/collector.h"
 #include "pto/device/core_slots.h"
 #include "pto/device/fatal.h"
 #include "pto/device/handshake.h"
@@ -16,6 +17,7 @@
 namespace trb {
 
 using namespace pto::device;
+using namespace pto;  // collector record types
 
 namespace {
 
@@ -56,7 +58,7 @@ void exit_cores(const KernelArgs &args, const int *cores, int count) {
 
 // A finished task: mark it completed (under its lock, so a racing orchestrator either linked its consumer
 // before or sees it completed), then release its consumers.
-void retire(Runtime *runtime, uint32_t id) {
+void retire(Runtime *runtime, uint32_t id, SwimlaneWriter &swim) {
     TaskSlot &s = slot_of(runtime, id);
     uint32_t fanout[kMaxFanout];
     s.acquire();
@@ -64,12 +66,40 @@ void retire(Runtime *runtime, uint32_t id) {
     const int n = s.fanout_count;
     for (int i = 0; i < n; ++i) fanout[i] = s.fanout[i];
     s.release();
+    swim.edges(id, fanout, n);
     // From here the slot may be reused by the orchestrator: only the copies above are read.
     for (int i = 0; i < n; ++i) {
         TaskSlot &c = slot_of(runtime, fanout[i]);
         if (c.fanin.fetch_sub(1, std::memory_order_acq_rel) == 1) runtime->ready[c.core_kind].push(fanout[i]);
     }
     runtime->completed.fetch_add(1, std::memory_order_acq_rel);
+}
+
+// Tensor dump: the task's tensors of the given roles, with their bytes, into this thread's lane.
+void dump_tensors(CollectorLane &lane, const TaskSlot &s, uint32_t id, uint32_t stage) {
+    for (int32_t i = 0; i < s.num_args && i < kMaxTaskTensors; ++i) {
+        const uint32_t role = s.dirs[i];
+        if (role < DUMP_IN || role > DUMP_INOUT) break;  // the tensors come first; scalars have no dir
+        const bool wanted = stage == DUMP_BEFORE ? role != DUMP_OUT : role != DUMP_IN;
+        if (!wanted) continue;
+        auto *r = lane.append<DumpRecord>();
+        if (r == nullptr) return;
+        const Tensor &t = s.tensors[i];
+        r->task_id = id;
+        r->func_id = s.func_id;
+        r->arg_index = static_cast<uint32_t>(i);
+        r->role = role;
+        r->stage = stage;
+        r->dtype = t.dtype;
+        r->ndims = t.ndims;
+        for (uint32_t d = 0; d < t.ndims && d < 8; ++d) r->shape[d] = t.shape[d];
+        r->device_addr = t.begin_byte();
+        r->offset = t.offset;
+        r->payload_size = t.nbytes();
+        r->timestamp = sys_counter();
+        r->payload_offset = lane.copy_payload(reinterpret_cast<const void *>(t.begin_byte()), t.nbytes());
+        r->truncated = r->payload_offset == ~0ull ? 1 : 0;
+    }
 }
 
 bool graph_done(const Runtime *runtime) {
@@ -85,7 +115,11 @@ int run_scheduler(const KernelArgs &args, Runtime *runtime, int thread_index, in
     CoreSlots slots[PLATFORM_MAX_CORES];
     int count = 0;
     for (int core = thread_index; core < common->worker_count; core += scheduler_count) cores[count++] = core;
+    SwimlaneWriter swim(args, common->worker_count, thread_index);
+    DispatchTimes dispatched_at[PLATFORM_MAX_CORES];
+    CollectorLane dump(collector_region(args, PROFILING_FLAG_DUMP_TENSOR, args.dump_data_base), static_cast<uint32_t>(thread_index));
 
+    const uint64_t boot_start = swim.now();
     for (int i = 0; i < count; ++i) {
         if (!boot_core(common, args, cores[i])) {
             raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
@@ -93,12 +127,15 @@ int run_scheduler(const KernelArgs &args, Runtime *runtime, int thread_index, in
             return FATAL_BOOT_TIMEOUT;
         }
     }
+    swim.phase(SWIM_SCHED_PHASE, PHASE_BOOT, boot_start, swim.now(), 0, static_cast<uint32_t>(count));
     const bool single_issue = (args.enable_profiling_flag & PROFILING_FLAG_PMU) != 0;  // PMU counts one task at a time
     uint64_t last_progress = sys_counter();
     uint32_t last_completed = runtime->completed.load();
     while (!graph_done(runtime) && !fatal_raised(common)) {
         const uint32_t epoch = event_epoch();
         bool progress = false;
+        const uint64_t pass_start = swim.now();
+        uint32_t retired = 0, dispatched = 0;
         for (int i = 0; i < count; ++i) {
             const uint64_t base = core_base(args, cores[i]);
             uint32_t finished[2];
@@ -108,17 +145,32 @@ int run_scheduler(const KernelArgs &args, Runtime *runtime, int thread_index, in
                 raise_fatal(common, FATAL_PROTOCOL, "AICore %d acknowledged a task word nobody dispatched to it", cores[i]);
                 break;
             }
-            for (int k = 0; k < n; ++k) retire(runtime, finished[k]);
+            const uint64_t observed_at = swim.now();
+            for (int k = 0; k < n; ++k) {
+                if (swim.tasks() || dump.active()) {
+                    const TaskSlot &s = slot_of(runtime, finished[k]);  // still ours: retire() frees it
+                    swim.task(finished[k], s.func_id, cores[i], s.core_kind, dispatched_at[i].take(finished[k]), observed_at);
+                    if (dump.active()) dump_tensors(dump, s, finished[k], DUMP_AFTER);
+                    ++retired;
+                }
+                retire(runtime, finished[k], swim);
+            }
             if (n > 0) progress = true;
             const uint32_t kind = common->workers[cores[i]].core_type;
             uint32_t id;
             if (slots[i].can_accept(single_issue) && runtime->ready[kind].pop(&id)) {
+                if (dump.active()) dump_tensors(dump, slot_of(runtime, id), id, DUMP_BEFORE);
+                if (swim.tasks()) {
+                    dispatched_at[i].put(id, swim.now(), slots[i].running);
+                    ++dispatched;
+                }
                 slots[i].dispatched(id);
                 reg_write(base, REG_SPR_DATA_MAIN_BASE, id);
                 progress = true;
             }
         }
         if (progress) {
+            swim.phase(SWIM_SCHED_PHASE, PHASE_COMPLETE, pass_start, swim.now(), 0, retired, dispatched);
             event_signal();  // the orchestrator and the other schedulers may be waiting on what just changed
             continue;
         }
@@ -132,9 +184,13 @@ int run_scheduler(const KernelArgs &args, Runtime *runtime, int thread_index, in
                         static_cast<double>(kHangBudgetNs) / 1e9, completed, runtime->submitted.load());
             break;
         }
+        const uint64_t idle_start = swim.now();
         event_wait(epoch, kWaitSliceNs);
+        swim.phase(SWIM_SCHED_PHASE, PHASE_IDLE, idle_start, swim.now());
     }
+    const uint64_t exit_start = swim.now();
     exit_cores(args, cores, count);
+    swim.phase(SWIM_SCHED_PHASE, PHASE_EXIT, exit_start, swim.now(), 0, static_cast<uint32_t>(count));
     return fatal_raised(common) ? common->fatal_code.load() : 0;
 }
 

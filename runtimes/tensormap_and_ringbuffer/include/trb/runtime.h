@@ -42,6 +42,7 @@ struct alignas(64) TaskSlot {
     uint32_t fanout[kMaxFanout];    // consumer task ids
     int64_t args[kMaxTaskArgs];
     Tensor tensors[kMaxTaskTensors];
+    uint8_t dirs[kMaxTaskTensors];  // Dir of each tensor (read by the tensor-dump collector)
 
     void acquire() {
         while (lock.exchange(1, std::memory_order_acquire) != 0) {
