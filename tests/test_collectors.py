@@ -103,6 +103,8 @@ def test_every_collector_on_trb(arch, tmp_path):
     manifest = json.loads((out / "tensor_dump" / "tensor_dump.json").read_text())
     payload = (out / "tensor_dump" / "tensor_dump.bin").read_bytes()
     assert manifest["truncated"] == 0 and manifest["total"] == len(manifest["tensors"]) > 0
+    offsets = [t["bin_offset"] for t in manifest["tensors"]]
+    assert offsets == sorted(offsets) and manifest["bin_bytes"] == len(payload)  # the .bin in manifest order
 
     def values(entry: dict) -> np.ndarray:
         raw = payload[entry["bin_offset"]:entry["bin_offset"] + entry["bin_size"]]

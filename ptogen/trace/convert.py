@@ -264,7 +264,7 @@ def write_scope_stats(outdir: Path, export: R.Export, result: ConvertedRun) -> N
 def write_tensor_dump(outdir: Path, export: R.Export, result: ConvertedRun, runtime: str = "") -> None:
     folder = outdir / "tensor_dump"
     folder.mkdir(exist_ok=True)
-    tensors: list[dict[str, Any]] = []
+    tensors: list[tuple[dict[str, Any], bytes]] = []
     chunks: list[bytes] = []
     at = truncated = 0
     for lane in export.lanes:
@@ -278,20 +278,21 @@ def write_tensor_dump(outdir: Path, export: R.Export, result: ConvertedRun, runt
                 "offset": int(r["offset"]), "device_addr": int(r["device_addr"]), "timestamp": int(r["timestamp"]),
                 "truncated": bool(r["truncated"]), "bin_size": 0 if r["truncated"] else size,
             }
-            if r["truncated"]:
-                truncated += 1
-                entry["bin_offset"] = None
-            else:
-                begin = int(r["payload_offset"])
-                chunks.append(lane.payload[begin:begin + size])
-                entry["bin_offset"] = at
-                at += size
-            tensors.append(entry)
-    tensors.sort(key=lambda t: (t["timestamp"], t["task_id"], t["arg_index"]))
+            begin = int(r["payload_offset"])
+            tensors.append((entry, b"" if r["truncated"] else lane.payload[begin:begin + size]))
+    tensors.sort(key=lambda t: (t[0]["timestamp"], t[0]["task_id"], t[0]["arg_index"]))
+    for entry, data in tensors:  # the .bin in manifest order
+        if entry["truncated"]:
+            truncated += 1
+            entry["bin_offset"] = None
+        else:
+            chunks.append(data)
+            entry["bin_offset"] = at
+            at += len(data)
     bin_path, manifest_path = folder / "tensor_dump.bin", folder / "tensor_dump.json"
     bin_path.write_bytes(b"".join(chunks))
     manifest: dict[str, Any] = {"version": 1, "total": len(tensors), "dropped_records": export.dropped,
-                                "truncated": truncated, "bin_bytes": at, "tensors": tensors}
+                                "truncated": truncated, "bin_bytes": at, "tensors": [t for t, _ in tensors]}
     if not tensors and runtime == "host_build_graph":
         manifest["note"] = ("host_build_graph tasks carry raw pointers and scalars, with no tensor shape, dtype "
                             "or role: nothing can be dumped; tensormap_and_ringbuffer runs are")
