@@ -6,6 +6,11 @@ drives it as `python -m SCons` in a subprocess, streams its progress, and turns 
 Every program a build produced is then checked with ptogen.elfcheck; a failed check fails the build with
 the check's words.
 
+A sanitized sim build (`sanitize=("address", "undefined")`) is its own variant, build/<arch>/sim-asan+ubsan/
+(ptogen/sanitize.py). Every function here that names a build's place takes `sanitize`; None means the
+sanitizers of PTOGEN_SANITIZE, which a process that preloads their runtimes carries, so the harness run
+inside it (Worker, the scene runner) loads the sanitized programs without being told.
+
 On onboard, a part whose toolchain this machine lacks is not built and is listed in `BuildResult.unbuilt`
 with the reason (ptogen/toolchains.py decides what exists); the parts that can be built still are.
 """
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ptogen import elfcheck, generate, paths
+from ptogen import sanitize as sanitize_module  # `sanitize` is the parameter's name
 from ptogen.arch import load_all
 
 PLATFORMS = ("sim", "onboard")
@@ -95,6 +101,7 @@ class BuildResult:
     # target -> why it was compiled but not linked (the onboard host library without CANN)
     unlinked: dict[str, str] = field(default_factory=dict)
     checked: list[Path] = field(default_factory=list)  # the programs whose ELF checks passed
+    sanitize: tuple[str, ...] = ()  # the sanitizers the programs are instrumented with
 
     @property
     def up_to_date(self) -> bool:
@@ -105,19 +112,41 @@ def build_dir(root: Path | None = None) -> Path:
     return (root or paths.project_root()) / "build"
 
 
-def variant_dir(arch: str, runtime: str, platform: str = "sim", root: Path | None = None) -> Path:
-    return build_dir(root) / arch / platform / runtime
+Sanitize = str | Sequence[str] | None  # "address,undefined", ("address", "undefined"); None: PTOGEN_SANITIZE
 
 
-def scene_dir(arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None) -> Path:
-    return variant_dir(arch, runtime, platform, root) / "scenes" / scene
+def sanitizers(sanitize: Sanitize = None) -> tuple[str, ...]:
+    """The sanitizers a build is (or is to be) instrumented with; None reads PTOGEN_SANITIZE."""
+    try:
+        return sanitize_module.from_environment() if sanitize is None else sanitize_module.parse(sanitize)
+    except sanitize_module.SanitizeError as error:
+        raise BuildError(str(error)) from error
+
+
+def variant_dir(
+    arch: str, runtime: str, platform: str = "sim", root: Path | None = None, sanitize: Sanitize = None
+) -> Path:
+    return build_dir(root) / arch / sanitize_module.platform_dir(platform, sanitizers(sanitize)) / runtime
+
+
+def scene_dir(
+    arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None, sanitize: Sanitize = None
+) -> Path:
+    return variant_dir(arch, runtime, platform, root, sanitize) / "scenes" / scene
 
 
 def artifacts(
-    arch: str, runtime: str, platform: str = "sim", *, root: Path | None = None, must_exist: bool = True
+    arch: str,
+    runtime: str,
+    platform: str = "sim",
+    *,
+    root: Path | None = None,
+    must_exist: bool = True,
+    sanitize: Sanitize = None,
 ) -> Artifacts:
     """Where the programs of (arch, platform, runtime) are; by default, raises naming any that is not built."""
-    out = variant_dir(arch, runtime, platform, root)
+    chosen = sanitizers(sanitize)
+    out = variant_dir(arch, runtime, platform, root, chosen)
     found = Artifacts(
         host=out / "libhost_runtime.so",
         aicpu=out / "libaicpu_kernel.so",
@@ -127,8 +156,9 @@ def artifacts(
     )
     if must_exist and found.missing:
         names = ", ".join(_relative(path) for path in found.missing)
+        how = f" --sanitize {','.join(chosen)}" if chosen else ""
         raise MissingArtifactError(
-            f"not built: {names}; run `ptogen build --arch {arch} --runtime {runtime} --platform {platform}`"
+            f"not built: {names}; run `ptogen build --arch {arch} --runtime {runtime} --platform {platform}{how}`"
         )
     return found
 
@@ -142,12 +172,14 @@ def scene_folder(runtime: str, scene: str, root: Path | None = None) -> Path | N
     return None
 
 
-def scene_programs(arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None) -> list[Path]:
+def scene_programs(
+    arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None, sanitize: Sanitize = None
+) -> list[Path]:
     """Where the kernel and orchestration programs of a scene are built (`<scene folder>/{kernels,orchestration}`)."""
     folder = scene_folder(runtime, scene, root)
     if folder is None:
         return []
-    out = scene_dir(arch, runtime, scene, platform, root)
+    out = scene_dir(arch, runtime, scene, platform, root, sanitize)
     stems = sorted(p.stem for kind in ("kernels", "orchestration") for p in (folder / kind).glob("*.cpp"))
     return [out / f"{stem}.so" for stem in stems]
 
@@ -219,7 +251,7 @@ def _exclusive(root: Path, echo: Callable[[str], None] | None) -> Iterator[None]
 
 
 def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | None) -> tuple[int, list[str]]:
-    env = dict(os.environ)
+    env = sanitize_module.without_preload(os.environ)  # SCons and the compiler are not ours to sanitize
     env.pop("SCONSFLAGS", None)  # the caller's -j and arguments are explicit
     lines: list[str] = []
     process = subprocess.Popen(
@@ -249,13 +281,15 @@ def build(
     parts: Iterable[str] | None = None,
     echo: Callable[[str], None] | None = _print_line,
     verbose: bool = False,
+    sanitize: Sanitize = None,
 ) -> BuildResult:
     """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked, check every program
     it produced (ptogen.elfcheck), return the paths.
 
     `arches` defaults to every arch, `runtimes` to every runtime variant under runtimes/, `parts` to all of
     host, aicpu, aicore and dispatcher. SCons output goes line by line to `echo` (None: silent) and is kept
-    in the result. A failed ELF check raises ElfCheckError naming the file and the reason.
+    in the result. A failed ELF check raises ElfCheckError naming the file and the reason. `sanitize` builds
+    the instrumented variant instead (None: the sanitizers PTOGEN_SANITIZE names, usually none).
     """
     root = paths.project_root()
     if platform not in PLATFORMS:
@@ -272,6 +306,9 @@ def build(
     if unknown_parts:
         raise BuildError(f"unknown part {', '.join(unknown_parts)} (parts: {', '.join(PARTS)})")
     selected = _load(arch_list)
+    chosen = sanitizers(sanitize)
+    if chosen and platform != "sim":
+        raise BuildError(f"--sanitize is for the sim platform (the {platform} programs run on the device)")
 
     command = [sys.executable, "-m", "SCons", "-C", str(root), "--debug=explain" if verbose else "-Q"]
     if jobs is not None:
@@ -283,6 +320,8 @@ def build(
         command.append("aicore_arch=" + ",".join(f"{n}:{a.toolchain.aicore_arch}" for n, a in selected.items()))
     if scene_list:
         command.append(f"scenes={','.join(scene_list)}")
+    if chosen:
+        command.append(f"sanitize={','.join(chosen)}")
     if verbose:
         command.append("verbose=1")
 
@@ -298,7 +337,9 @@ def build(
     )
     complete = platform == "sim" and part_list == list(PARTS)
     found = {
-        (a, r): artifacts(a, r, platform, root=root, must_exist=complete) for a in arch_list for r in runtime_list
+        (a, r): artifacts(a, r, platform, root=root, must_exist=complete, sanitize=chosen)
+        for a in arch_list
+        for r in runtime_list
     }
     programs = [
         (role, path)
@@ -306,7 +347,7 @@ def build(
         for role, path in result.items()
         if role in part_list and path.is_file()
     ]
-    findings = elfcheck.check_programs(programs, platform, root)
+    findings = elfcheck.check_programs(programs, platform, root, sanitizers=chosen)
     if findings:
         raise ElfCheckError(findings)
     seconds = time.perf_counter() - start
@@ -314,7 +355,7 @@ def build(
     return BuildResult(
         artifacts=found,
         scenes={
-            (a, r, s): scene_programs(a, r, s, platform, root)
+            (a, r, s): scene_programs(a, r, s, platform, root, chosen)
             for a in arch_list
             for r in runtime_list
             for s in scene_list
@@ -330,4 +371,5 @@ def build(
         unbuilt=unbuilt,
         unlinked=unlinked,
         checked=[path for _, path in programs],
+        sanitize=chosen,
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ptogen import build, generate, newarch, paths, toolchains
+from ptogen import build, generate, newarch, paths, sanitize, toolchains
 from ptogen.arch import Arch, ArchError, load_all
 
 
@@ -96,6 +99,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             scenes=_comma_separated(args.scene),
             parts=_comma_separated(args.part) or None,
             verbose=args.verbose,
+            sanitize=_comma_separated(args.sanitize) or None,
         )
     except build.BuildError as error:
         print(f"ptogen build: {error}", file=sys.stderr)
@@ -117,7 +121,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             continue
         name_width = max(len(name) for name, _, _ in rows)
         path_width = max(len(_relative(path)) for _, path, _ in rows)
-        print(f"\n{arch}/{result.platform}/{runtime}:")
+        print(f"\n{arch}/{sanitize.platform_dir(result.platform, result.sanitize)}/{runtime}:")
         for name, path, note in rows:
             print(f"  {name:<{name_width}}  {_relative(path):<{path_width}}  {_size(path.stat().st_size):>10}{note}")
     if result.up_to_date:
@@ -168,6 +172,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     from ptogen.harness.worker import Worker
 
     arch = _select(load_all(), [args.arch])[args.arch]
+    if args.sanitize:
+        try:
+            chosen = sanitize.parse(args.sanitize)
+            if chosen != sanitize.from_environment() or not sanitize.is_loaded(chosen):
+                return _test_sanitized(args, chosen)  # here: not yet the child that preloads the runtimes
+        except (sanitize.SanitizeError, build.BuildError) as error:
+            print(f"ptogen test: {error}", file=sys.stderr)
+            return 1
     failures = skipped = 0
     workers: dict[str, Worker] = {}
     try:
@@ -198,8 +210,41 @@ def cmd_test(args: argparse.Namespace) -> int:
             worker.close()
     verdict = "all scenes pass" if failures == 0 else f"{failures} failure(s)"
     note = f" ({skipped} case(s) need more than {args.arch} has)" if skipped else ""
-    print(f"\n{verdict} on {args.arch}/sim{note}")
+    print(f"\n{verdict} on {args.arch}/{sanitize.platform_dir('sim', build.sanitizers())}{note}")
     return 1 if failures else 0
+
+
+def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...]) -> int:
+    """`ptogen test --sanitize S`: build the sanitized programs here, run this same command again in a child
+    that preloads the sanitizer runtimes (Python is not instrumented), then name every report it wrote."""
+    from ptogen.harness.scene import scene_folders
+
+    variant = sanitize.platform_dir("sim", chosen)
+    folders = scene_folders(args.runtime)
+    runtimes = sorted({runtime for runtime, _ in folders}) or None
+    start = time.perf_counter()
+    print(f"building {args.arch}/{variant} (every program instrumented with {', '.join(chosen)}) ...", flush=True)
+    build.build([args.arch], runtimes, scenes=sorted({name for _, name in folders}), echo=None, sanitize=chosen)
+    print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
+    log_dir = build.build_dir() / "sanitizer-reports" / f"{args.arch}-{variant}"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    env = sanitize.environment(chosen, log_dir) | {"PYTHONUNBUFFERED": "1"}  # its lines up to an abort
+    command = [sys.executable, "-m", "ptogen.cli", *args.argv]
+    returncode = subprocess.run(command, env=env, check=False).returncode
+    found = sanitize.reports(log_dir)
+    for report in found:
+        print(f"\n==== {_relative(report)}\n{report.read_text(errors='replace').rstrip()}")
+    if found:
+        print(f"\n{len(found)} sanitizer report(s) on {args.arch}/{variant}:")
+        for report in found:
+            print(f"  {sanitize.summary(report)}  [{_relative(report)}]")
+        return 1
+    if returncode < 0:
+        print(f"\nthe sanitized run died of signal {-returncode} without a sanitizer report")
+        return 1
+    print(f"no sanitizer reports on {args.arch}/{variant} ({', '.join(chosen)})")
+    return returncode
 
 
 def _exceeds(wanted: int, available: int, what: str) -> str:
@@ -296,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--part", action="append", help=f"only these programs (repeatable or comma list): {', '.join(build.PARTS)}"
     )
     bld.add_argument("-v", "--verbose", action="store_true", help="show the compiler commands and why each runs")
+    bld.add_argument(
+        "--sanitize",
+        action="append",
+        metavar="S[,T]",
+        help="sim: build every program instrumented (address, undefined, thread) into build/<arch>/sim-<label>/",
+    )
     bld.set_defaults(func=cmd_build)
     run = sub.add_parser(
         "run", parents=[arch_path], help="run one scene on the CPU simulation and check it against its golden"
@@ -315,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--runtime", help="only this runtime's scenes")
     test.add_argument("--rounds", type=int, default=2)
     test.add_argument("--device", type=int, default=0, help="first simulated device id (one per runtime)")
+    test.add_argument(
+        "--sanitize",
+        metavar="S[,T]",
+        help="run on the sanitized build (address, undefined, thread) in a child that preloads the sanitizer "
+        "runtimes; any report fails the run and is named",
+    )
     test.set_defaults(func=cmd_test)
 
     new = sub.add_parser(
@@ -336,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `ptogen test --sanitize` runs itself again
     if getattr(args, "arch_path", None):
         paths.add_arch_path(args.arch_path)
     try:

@@ -12,6 +12,8 @@ Each failed check is a `Finding` whose text names the file and the reason, e.g.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -34,6 +36,9 @@ SYSTEM_LIBRARIES = re.compile(
 TOOLCHAIN_WEAK_REFERENCES = frozenset(
     {"__gmon_start__", "_ITM_registerTMCloneTable", "_ITM_deregisterTMCloneTable", "__cxa_finalize"}
 )
+# A sanitized build's programs also call their sanitizer runtime: its hooks, and the C library functions it
+# intercepts, which the linker then binds to it unversioned. Those are what the runtime libraries export.
+SANITIZER_LIBRARIES = re.compile(r"^lib(asan|ubsan|tsan|lsan)\.so\.\d+$")
 MACHINES = {"x86_64": "EM_X86_64", "aarch64": "EM_AARCH64"}
 MACHINE_NAMES = {"EM_X86_64": "x86-64", "EM_AARCH64": "AArch64"}
 
@@ -60,6 +65,7 @@ class Expectation:
     allowed_undefined_prefixes: tuple[str, ...] = ()
     build_id: bool = True
     relocatable: bool = False  # an object file (the onboard AICore program): checks its symbol table
+    sanitized: bool = False  # may import from the sanitizer runtimes (a sanitized build)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -222,6 +228,8 @@ def check(path: Path, expect: Expectation) -> list[Finding]:
         for symbol, (bind, library) in sorted(symbols.undefined.items()):
             if library is not None and SYSTEM_LIBRARIES.match(library):
                 continue
+            if library is not None and expect.sanitized and SANITIZER_LIBRARIES.match(library):
+                continue
             if library is None and bind == "STB_WEAK" and symbol in TOOLCHAIN_WEAK_REFERENCES:
                 continue
             if symbol in expect.allowed_undefined or symbol.startswith(expect.allowed_undefined_prefixes):
@@ -270,14 +278,28 @@ def expectations(platform: str, root: Path | None = None) -> dict[str, Expectati
     }
 
 
+@functools.cache
+def sanitizer_exports(sanitizers: tuple[str, ...]) -> frozenset[str]:
+    """Every symbol the runtime libraries of `sanitizers` export (g++'s libasan.so, libubsan.so, libtsan.so)."""
+    from ptogen import sanitize
+
+    names: set[str] = set()
+    for library in sanitize.runtime_libraries(sanitizers):
+        names |= _symbols(ELFFile(io.BytesIO(library.read_bytes())), relocatable=False).defined
+    return frozenset(names)
+
+
 def _native_machine() -> str:
     import platform as host_platform
 
     return MACHINES.get(host_platform.machine(), "EM_X86_64")
 
 
-def check_programs(programs: Sequence[tuple[str, Path]], platform: str, root: Path | None = None) -> list[Finding]:
+def check_programs(
+    programs: Sequence[tuple[str, Path]], platform: str, root: Path | None = None, *, sanitizers: Sequence[str] = ()
+) -> list[Finding]:
     """Checks each (role, path) of a build; roles without an expectation (ptosim, scene programs) are skipped.
+    A build instrumented with `sanitizers` may also import what their runtime libraries export.
 
     The onboard AICore program is compiled by CANN's ccec for the AICore, not for a CPU: only its entry is
     checked there, never its machine.
@@ -288,6 +310,12 @@ def check_programs(programs: Sequence[tuple[str, Path]], platform: str, root: Pa
         expectation = expected.get(role)
         if expectation is None:
             continue
+        if sanitizers:
+            expectation = dataclasses.replace(
+                expectation,
+                allowed_undefined=expectation.allowed_undefined | sanitizer_exports(tuple(sanitizers)),
+                sanitized=True,
+            )
         found = check(path, expectation)
         if role == "aicore" and platform != "sim":
             found = [f for f in found if f.check != "machine"]

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from ptogen import paths
 from ptogen.harness.binding import RunTiming
 from ptogen.harness.callable import Kernel as CallableKernel
 from ptogen.harness.callable import build_chip_callable
@@ -24,7 +23,10 @@ class GoldenMismatch(AssertionError):
 
 
 def scene_build_dir(scene: Scene, arch: str, platform: str = "sim") -> Path:
-    return paths.project_root() / "build" / arch / platform / scene.runtime / "scenes" / scene.name
+    """Where the scene's programs are built (the sanitized variant's when PTOGEN_SANITIZE is set)."""
+    from ptogen import build as builder
+
+    return builder.scene_dir(arch, scene.runtime, scene.name, platform)
 
 
 def compiled_program(scene: Scene, arch: str, source: str, platform: str = "sim") -> bytes:

@@ -35,6 +35,14 @@ class Worker:
 
         if self.context is not None:
             raise WorkerError("Worker.init: already initialised")
+        chosen = builder.sanitizers()  # PTOGEN_SANITIZE: the sanitized build, which needs its runtime preloaded
+        if chosen:
+            from ptogen import sanitize
+
+            try:
+                sanitize.check_loadable(chosen)
+            except sanitize.SanitizeError as error:
+                raise WorkerError(str(error)) from error
         if self._build:
             builder.build([self.arch], [self.runtime], platform=self.platform, echo=None)
         self.artifacts = builder.artifacts(self.arch, self.runtime, self.platform)

@@ -7,6 +7,10 @@
 
 #include "sim_state.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace ptosim {
 
 namespace {
@@ -24,6 +28,11 @@ int malloc_on_bound(const char *api, void **ptr, uint64_t size) {
     const uint64_t rounded = (size + kDeviceAlignment - 1) / kDeviceAlignment * kDeviceAlignment;
     if (rounded < size || ::posix_memalign(&mem, kDeviceAlignment, rounded) != 0 || mem == nullptr)
         return error(ACL_ERROR_RT_MEMORY_ALLOCATION, "%s: cannot allocate %llu bytes", api, static_cast<unsigned long long>(size));
+#if defined(__SANITIZE_ADDRESS__)
+    // In a sanitized build the bytes the rounding adds past `size` are a redzone: code that runs past the end
+    // of what it allocated is reported, not silently given the padding.
+    ASAN_POISON_MEMORY_REGION(static_cast<uint8_t *>(mem) + size, rounded - size);
+#endif
     std::lock_guard<std::mutex> lock(sim().mu);
     sim().allocations[reinterpret_cast<uintptr_t>(mem)] = Allocation{device, size};
     sim().live_bytes += size;
