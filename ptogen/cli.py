@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ptogen import build, generate, newarch, paths, sanitize, toolchains
 from ptogen.arch import Arch, ArchError, load_all
+from ptogen.trace import cli as trace_cli
 
 
 def _select(arches: dict[str, Arch], wanted: Sequence[str] | None) -> dict[str, Arch]:
@@ -141,17 +142,22 @@ def _ms(ns: int) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ptogen.harness.binding import HostRuntimeError
     from ptogen.harness.runner import GoldenMismatch, build_scene, run_scene
     from ptogen.harness.scene import SceneError, find_scene
     from ptogen.harness.worker import Worker
 
+    if args.dep_gen and not _select(load_all(), [args.arch])[args.arch].features.dep_gen:
+        print(f"ptogen run: arch {args.arch} has no dep_gen collector (features.dep_gen is false)", file=sys.stderr)
+        return 2
     try:
         scene = find_scene(args.scene, args.runtime)
         case = scene.case(args.case)
+        profiling, outdir = trace_cli.run_config(args, scene.name)
         blob = build_scene(scene, args.arch)
         with Worker(args.arch, scene.runtime, device_id=args.device) as worker:
-            result = run_scene(worker, scene, blob, case, rounds=args.rounds)
-    except (SceneError, build.BuildError, GoldenMismatch) as error:
+            result = run_scene(worker, scene, blob, case, rounds=args.rounds, **profiling)
+    except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError) as error:
         print(f"ptogen run: {error}", file=sys.stderr)
         return 1
     print(f"{scene.runtime}/{scene.name} case {case.name} on {args.arch}/sim: block_dim {case.block_dim or 'auto'}, "
@@ -163,6 +169,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         steady = statistics.median(t.host_wall_ns for t in result.rounds[1:])
         print(f"median host ms over rounds 1..{len(result.rounds) - 1}: {steady / 1e6:.3f}")
     print(f"golden: all {len(result.rounds)} round(s) match (rtol {scene.rtol}, atol {scene.atol})")
+    if outdir is not None:
+        return trace_cli.report_outputs(outdir, scene, len(result.rounds))
     return 0
 
 
@@ -357,7 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--case", help="case name (default: the scene's first)")
     run.add_argument("--rounds", type=int, default=1, help="runs of the prepared callable (default 1)")
     run.add_argument("--device", type=int, default=0, help="simulated device id (default 0)")
+    trace_cli.add_run_arguments(run)
     run.set_defaults(func=cmd_run)
+    trace_cli.add_trace_parser(sub)
 
     test = sub.add_parser(
         "test", parents=[arch_path], help="run every scene of an arch (every case) and check each golden"
