@@ -4,7 +4,6 @@
 //
 // The ptosim symbols are resolved at load time against the libptosim.so the host process loaded with
 // RTLD_GLOBAL: ptosim itself loads these device programs, so there is exactly one simulator instance.
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -28,20 +27,19 @@ volatile uint32_t *reg_at(uint64_t base, uint32_t offset) {
     return reinterpret_cast<volatile uint32_t *>(base + offset);
 }
 
+// Protocol words (registers, handshake flags, the device event) are read and written only as atomics: an
+// acquire read sees everything the writer wrote before its release. The writes are sequentially
+// consistent because ptosim's parking relies on it: a writer's store and its look at "is anyone parked"
+// must not be reordered against a waiter's "I am parked" and its re-read of the word.
+uint32_t load(volatile uint32_t *word) { return __atomic_load_n(const_cast<uint32_t *>(word), __ATOMIC_ACQUIRE); }
+
 void publish(volatile uint32_t *word, uint32_t value) {
-    // Everything written before (a task's arguments, a slot's state) is visible before the word is.
-    std::atomic_thread_fence(std::memory_order_release);
-    *word = value;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    __atomic_store_n(const_cast<uint32_t *>(word), value, __ATOMIC_SEQ_CST);
 }
 
 }  // namespace
 
-uint32_t reg_read(uint64_t base, uint32_t offset) {
-    const uint32_t value = *reg_at(base, offset);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    return value;
-}
+uint32_t reg_read(uint64_t base, uint32_t offset) { return load(reg_at(base, offset)); }
 
 void reg_write(uint64_t base, uint32_t offset, uint32_t value) {
     publish(reg_at(base, offset), value);
@@ -51,9 +49,8 @@ void reg_write(uint64_t base, uint32_t offset, uint32_t value) {
 }
 
 uint32_t reg_wait_change(uint64_t base, uint32_t offset, uint32_t old_value, uint64_t timeout_ns) {
-    const uint32_t value = ptosim_wait_u32_change(reg_at(base, offset), old_value, timeout_ns);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    return value;
+    ptosim_wait_u32_change(reg_at(base, offset), old_value, timeout_ns);
+    return load(reg_at(base, offset));  // the acquire that orders what the writer published before the word
 }
 
 void flag_write(volatile uint32_t *flag, uint32_t value) {
@@ -63,16 +60,11 @@ void flag_write(volatile uint32_t *flag, uint32_t value) {
 }
 
 uint32_t flag_wait_change(volatile uint32_t *flag, uint32_t old_value, uint64_t timeout_ns) {
-    const uint32_t value = ptosim_wait_u32_change(flag, old_value, timeout_ns);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    return value;
+    ptosim_wait_u32_change(flag, old_value, timeout_ns);
+    return load(flag);
 }
 
-uint32_t event_epoch() {
-    const uint32_t epoch = *ptosim_device_event_word();
-    std::atomic_thread_fence(std::memory_order_acquire);
-    return epoch;
-}
+uint32_t event_epoch() { return load(ptosim_device_event_word()); }
 
 void event_signal() {
     volatile uint32_t *word = ptosim_device_event_word();

@@ -57,7 +57,6 @@ extern "C" uint32_t ptosim_wait_u32_change(volatile uint32_t *addr, uint32_t old
             // Announce the park before the kernel re-checks the word: a notifier that wrote first either
             // sees us parked (and wakes us) or the kernel sees the new value (and does not sleep).
             g_parked.fetch_add(1, std::memory_order_seq_cst);
-            std::atomic_thread_fence(std::memory_order_seq_cst);
             timespec ts{static_cast<time_t>(slice / 1'000'000'000ull), static_cast<long>(slice % 1'000'000'000ull)};
             ::syscall(SYS_futex, const_cast<uint32_t *>(addr), FUTEX_WAIT_PRIVATE, old, &ts, nullptr, 0);
             g_parked.fetch_sub(1, std::memory_order_relaxed);
@@ -70,7 +69,8 @@ extern "C" uint32_t ptosim_wait_u32_change(volatile uint32_t *addr, uint32_t old
 }
 
 extern "C" void ptosim_notify_u32(volatile uint32_t *addr) {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // The caller's write of the word was sequentially consistent, so this load of the parked count cannot
+    // move before it (the waiter's side: its seq_cst increment comes before the futex re-reads the word).
     if (g_parked.load(std::memory_order_seq_cst) == 0) return;  // nobody parked anywhere: skip the syscall
     if ((reinterpret_cast<uintptr_t>(addr) & 3u) != 0) return;
     ::syscall(SYS_futex, const_cast<uint32_t *>(addr), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);

@@ -45,8 +45,9 @@ int ptosim_aicpu_thread_num(void);
 
 /* Waits until *addr != old or timeout_ns passed (0 = do not wait, UINT64_MAX = no limit); returns the
  * value last read. Spins briefly, then parks the thread on the address. A writer that changes a watched
- * word must call ptosim_notify_u32 afterwards, or a parked waiter only sees the change on its next
- * periodic re-check. addr must be 4-byte aligned. */
+ * word must write it as a sequentially consistent atomic store (__atomic_store_n(.., __ATOMIC_SEQ_CST) or
+ * an atomic read-modify-write) and then call ptosim_notify_u32, or a parked waiter only sees the change on
+ * its next periodic re-check. addr must be 4-byte aligned. */
 uint32_t ptosim_wait_u32_change(volatile uint32_t *addr, uint32_t old, uint64_t timeout_ns);
 /* Wakes every thread parked on addr. Cheap when nobody waits. */
 void ptosim_notify_u32(volatile uint32_t *addr);
