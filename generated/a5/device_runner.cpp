@@ -820,8 +820,8 @@ int DeviceRunner::check_streams_usable() const {
 }
 
 // =====================================================================================================
-// Collectors: shared start and teardown. The arch decides how a region is mapped (hooks below) and what
-// happens to the regions after a run (hook: collectors_after_run).
+// Collectors: shared start, drain and teardown. The arch decides how a region is mapped and how the drain
+// reads and writes it (hooks below), and what happens to the regions after a run (hook: collectors_after_run).
 
 bool DeviceRunner::collector_enabled(CollectorKind kind, const RunConfig &config) const {
     switch (kind) {
@@ -834,9 +834,28 @@ bool DeviceRunner::collector_enabled(CollectorKind kind, const RunConfig &config
     return false;
 }
 
+// PTOGEN_COLLECTOR_LANE_CAPACITY=N (N > 0) sets every collector's records per lane for the runs that
+// follow (read at each run): small rings exercise the drain; large ones absorb bursts the drain misses.
+static uint64_t lane_capacity_override() {
+    const char *text = std::getenv("PTOGEN_COLLECTOR_LANE_CAPACITY");
+    if (text == nullptr || *text == '\0') return 0;
+    char *end = nullptr;
+    const unsigned long long value = std::strtoull(text, &end, 10);
+    return end != nullptr && *end == '\0' && value > 0 && value <= (1ull << 24) ? value : 0;
+}
+
 CollectorGeometry DeviceRunner::collector_geometry(CollectorKind kind, int num_aicore, int aicpu_threads) const {
     const uint32_t cores = static_cast<uint32_t>(num_aicore);
     const uint32_t threads = static_cast<uint32_t>(aicpu_threads);
+    if (const uint64_t capacity = lane_capacity_override()) {
+        CollectorGeometry geometry = collector_geometry_default(kind, cores, threads);
+        geometry.lane_capacity = capacity;
+        return geometry;
+    }
+    return collector_geometry_default(kind, cores, threads);
+}
+
+CollectorGeometry DeviceRunner::collector_geometry_default(CollectorKind kind, uint32_t cores, uint32_t threads) {
     switch (kind) {
         // One lane per AICore core, then one per AICPU thread (scheduler and orchestrator phases).
         case CollectorKind::L2_SWIMLANE: return {cores + threads, kSwimlaneRecordSize, kSwimlaneRecordsPerLane};
@@ -858,28 +877,37 @@ uint32_t DeviceRunner::profiling_flag(const RunConfig &config) const {
 }
 
 int DeviceRunner::collector_region_acquire(CollectorRegion &region, size_t bytes) {
-    // hook: collector_region_acquire. Default (copy-back): a plain device region plus a host shadow the
-    // records are copied into after the run.
+    // hook: collector_region_acquire. Default (copy-back): a plain device region, kept for later runs; the
+    // drain copies the bytes it needs out of it (and `consumed` into it) with rtMemcpy.
     if (region.dev != nullptr && region.bytes >= bytes) return 0;
     collector_region_release(region);
     int rc = allocate(bytes, &region.dev, region.name);
     if (rc != 0) return rc;
     region.bytes = bytes;
-    region.shadow.assign(bytes, 0);
     return 0;
 }
 
-int DeviceRunner::collector_region_pull(CollectorRegion &region) {
-    // hook: collector_region_pull. Default (copy-back): copy the region into the host shadow.
-    int rc = copy_from_device(region.shadow.data(), region.dev, region.bytes);
-    if (rc == 0) region.host = region.shadow.data();
-    return rc;
+// The drain reads [offset, offset + bytes) of a region (a lane header, new records, a payload arena). It
+// runs on the drain thread too: it returns a runtime error code and never calls fail(). Reads are ordered
+// (the header's `written` before the records it covers), and a push after the pulls before it (the slots
+// are freed only after their records were copied): a copy-back arch gets that from its copies, a mapping
+// arch orders its loads and stores itself.
+int DeviceRunner::collector_region_pull(const CollectorRegion &region, uint64_t offset, void *out, size_t bytes) {
+    // hook: collector_region_pull. Default (copy-back): one D2H copy of just those bytes.
+    if (bytes == 0) return 0;
+    return rtMemcpy(out, bytes, static_cast<const uint8_t *>(region.dev) + offset, bytes, RT_MEMCPY_DEVICE_TO_HOST);
+}
+
+// The drain writes a host-owned field of a region (a lane's `consumed`); same rules as the pull.
+int DeviceRunner::collector_region_push(CollectorRegion &region, uint64_t offset, const void *in, size_t bytes) {
+    // hook: collector_region_push. Default (copy-back): one H2D copy of just that field.
+    if (bytes == 0) return 0;
+    return rtMemcpy(static_cast<uint8_t *>(region.dev) + offset, bytes, in, bytes, RT_MEMCPY_HOST_TO_DEVICE);
 }
 
 void DeviceRunner::collector_region_release(CollectorRegion &region) {
-    // hook: collector_region_release. Default (copy-back): free the region and drop the shadow.
+    // hook: collector_region_release. Default (copy-back): free the region.
     release(region.dev);
-    std::vector<uint8_t>().swap(region.shadow);
     region.host = nullptr;
     region.bytes = 0;
 }
@@ -892,6 +920,10 @@ int DeviceRunner::collectors_prepare(const RunConfig &config, int num_aicore, in
         const CollectorGeometry geometry = collector_geometry(region.kind, num_aicore, aicpu_threads);
         int rc = collector_region_acquire(region, geometry.region_bytes());
         if (rc != 0) return rc;
+        region.geometry = geometry;
+        region.lane_records.assign(geometry.lanes, {});
+        region.lane_consumed.assign(geometry.lanes, 0);
+        region.lane_last.assign(geometry.lanes, CollectorLaneHeader{});
         // Arm: a fresh header and empty lanes, written through the device API so both memory modes agree.
         std::vector<uint8_t> armed(geometry.region_bytes(), 0);
         auto *header = reinterpret_cast<CollectorRegionHeader *>(armed.data());
@@ -944,23 +976,141 @@ int DeviceRunner::collectors_prepare(const RunConfig &config, int num_aicore, in
     return rc;
 }
 
+// Checks there is somewhere to export to and starts the run's drain thread: every ~1 ms it moves each
+// lane's new records into the host-side lane vectors and hands the slots back to the producers, so a run
+// keeps every record while the drain keeps up with it. The thread attaches itself to the device first
+// (CANN contexts are per thread); it never calls fail(): its first failure is reported after the join.
 int DeviceRunner::collectors_start(const RunConfig &config) {
-    // Records land in device memory that outlives the launch; nothing on the host has to run alongside
-    // the device for a run's records to be kept, so starting is checking there is somewhere to export to.
-    for (const CollectorRegion &region : collectors_)
-        if (region.in_use && config.output_prefix.empty())
+    bool any = false;
+    for (const CollectorRegion &region : collectors_) {
+        if (!region.in_use) continue;
+        if (config.output_prefix.empty())
             return fail(PTO_ERR_INVALID_ARGUMENT, "run_prepared: collector %s is enabled but output_prefix is empty", region.name);
+        any = true;
+    }
+    if (!any) return 0;
+    collectors_stop_drain();  // never two: a thread from an earlier run is joined by that run
+    {
+        std::lock_guard<std::mutex> lock(drain_.mu);
+        drain_.stop = false;
+        drain_.rc = 0;
+        drain_.error.clear();
+    }
+    const int device_id = device_id_;
+    try {
+        drain_.thread = std::thread([this, device_id] {
+            std::string why;
+            int rc = rtSetDevice(device_id);
+            if (rc != RT_ERROR_NONE) why = "rtSetDevice on the drain thread failed";
+            std::unique_lock<std::mutex> lock(drain_.mu);
+            while (rc == 0 && !drain_.stop) {
+                lock.unlock();
+                rc = collectors_drain_pass(&why);
+                lock.lock();
+                if (rc == 0) drain_.wake.wait_for(lock, std::chrono::milliseconds(1), [this] { return drain_.stop; });
+            }
+            if (rc != 0) {
+                drain_.rc = rc;
+                drain_.error = why;
+            }
+        });
+    } catch (const std::exception &e) {
+        return fail(PTO_ERR_RUNTIME, "run_prepared: cannot start the collector drain thread: %s", e.what());
+    }
     return 0;
 }
 
-int DeviceRunner::collectors_collect(const RunConfig &config) {
+// Stops and joins the drain thread; every path out of a run goes through here before the regions can go.
+void DeviceRunner::collectors_stop_drain() {
+    if (!drain_.thread.joinable()) return;
+    {
+        std::lock_guard<std::mutex> lock(drain_.mu);
+        drain_.stop = true;
+    }
+    drain_.wake.notify_all();
+    drain_.thread.join();
+}
+
+// One pass over every lane of every enabled collector: read the lane header, copy the records published
+// since the last pass (one or two ranges of the ring), append them to the host-side lane, publish
+// `consumed`. Run by the drain thread during the run and by the run itself after the fence.
+int DeviceRunner::collectors_drain_pass(std::string *why) {
     for (CollectorRegion &region : collectors_) {
         if (!region.in_use) continue;
-        int rc = collector_region_pull(region);
-        if (rc != 0) return rc;
+        const CollectorGeometry &g = region.geometry;
+        const uint64_t capacity = g.lane_capacity;
+        const uint64_t record_size = g.record_size;
+        for (uint32_t lane = 0; lane < g.lanes; ++lane) {
+            const uint64_t base = g.lane_offset(lane);
+            CollectorLaneHeader header{};
+            int rc = collector_region_pull(region, base, &header, sizeof header);
+            if (rc != 0) {
+                *why = std::string("reading a lane header of ") + region.name;
+                return rc;
+            }
+            region.lane_last[lane] = header;
+            uint64_t &consumed = region.lane_consumed[lane];
+            const uint64_t fresh = header.written - consumed;
+            if (fresh == 0) continue;
+            if (fresh > capacity) {
+                *why = std::string("a lane of ") + region.name + " holds more unread records than its capacity";
+                return PTO_ERR_INTERNAL;
+            }
+            std::vector<uint8_t> &out = region.lane_records[lane];
+            const size_t at = out.size();
+            out.resize(at + fresh * record_size);
+            const uint64_t slot = consumed % capacity;
+            const uint64_t first = std::min(fresh, capacity - slot);
+            const uint64_t records = base + sizeof(CollectorLaneHeader);
+            rc = collector_region_pull(region, records + slot * record_size, out.data() + at, first * record_size);
+            if (rc == 0 && fresh > first)
+                rc = collector_region_pull(region, records, out.data() + at + first * record_size, (fresh - first) * record_size);
+            if (rc != 0) {
+                out.resize(at);
+                *why = std::string("copying the records of ") + region.name;
+                return rc;
+            }
+            consumed = header.written;
+            rc = collector_region_push(region, base + offsetof(CollectorLaneHeader, consumed), &consumed, sizeof consumed);
+            if (rc != 0) {
+                *why = std::string("publishing what was drained from ") + region.name;
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+// After the stream fence: stop the drain thread, drain what is left, read the payload arenas, export.
+int DeviceRunner::collectors_collect(const RunConfig &config) {
+    collectors_stop_drain();
+    if (drain_.rc != 0)
+        return fail(drain_.rc < 0 ? drain_.rc : negated(drain_.rc), "the collector drain thread failed: %s (%d)",
+                    drain_.error.c_str(), drain_.rc);
+    std::string why_drain;
+    if (int rc = collectors_drain_pass(&why_drain))
+        return fail(rc < 0 ? rc : negated(rc), "draining the collectors after the run: %s (%d)", why_drain.c_str(), rc);
+    for (CollectorRegion &region : collectors_) {
+        if (!region.in_use) continue;
+        const CollectorGeometry &g = region.geometry;
+        CollectorRegionHeader header{};
+        int rc = collector_region_pull(region, 0, &header, sizeof header);
+        if (rc != 0) return fail_cann("rtMemcpy", rc, "reading a collector region header");
+        std::vector<std::vector<uint8_t>> payloads(g.lanes);
+        std::vector<CollectorLaneExport> lanes(g.lanes);
+        for (uint32_t lane = 0; lane < g.lanes; ++lane) {
+            const CollectorLaneHeader &last = region.lane_last[lane];
+            const uint64_t used = std::min<uint64_t>(last.payload_used, g.payload_bytes);
+            payloads[lane].resize(used);
+            rc = collector_region_pull(region, g.payload_offset(lane), payloads[lane].data(), used);
+            if (rc != 0) return fail_cann("rtMemcpy", rc, "reading a collector payload arena");
+            const std::vector<uint8_t> &records = region.lane_records[lane];
+            lanes[lane] = CollectorLaneExport{records.data(), records.size() / g.record_size, last.dropped,
+                                              payloads[lane].data(), used, last.payload_dropped};
+        }
         char why[256] = {0};
-        rc = collector_export(region.kind, region.host, region.bytes, config.output_prefix.c_str(),
-                              PLATFORM_PROF_SYS_CNT_FREQ, why, sizeof why);
+        rc = collector_export(region.kind, &header, lanes.data(), config.output_prefix.c_str(), PLATFORM_PROF_SYS_CNT_FREQ,
+                              why, sizeof why);
         if (rc != 0) return fail(rc < 0 ? rc : PTO_ERR_RUNTIME, "exporting collector %s: %s", region.name, why);
     }
     return 0;
@@ -1061,6 +1211,7 @@ int DeviceRunner::run_prepared_locked(void *runtime_buffer, int32_t callable_id,
     struct RunTeardown {
         DeviceRunner *runner;
         ~RunTeardown() {
+            runner->collectors_stop_drain();  // no drain thread outlives its run, on any path
             runner->fence_pending_streams();
             runner->collectors_after_run();
         }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -66,15 +68,29 @@ struct ArenaRegion {
     size_t size = 0;
 };
 
-// One collector's device region and the host view it is read through after a run.
+// One collector's device region, the host view the arch reads it through, and what the host drained from
+// its lanes during the current run.
 struct CollectorRegion {
     CollectorKind kind;
     const char *name;
     void *dev = nullptr;                 // device region
     size_t bytes = 0;
     void *host = nullptr;                // host-registered mapping of `dev`, where the arch maps one
-    std::vector<uint8_t> shadow{};       // copy-back buffer, where the arch copies
     bool in_use = false;                 // enabled for the current run
+    CollectorGeometry geometry{0, 0, 0};
+    std::vector<std::vector<uint8_t>> lane_records{};  // drained records, per lane, in order
+    std::vector<uint64_t> lane_consumed{};             // records drained per lane (published as `consumed`)
+    std::vector<CollectorLaneHeader> lane_last{};      // each lane's header as last read
+};
+
+// The host thread that drains the collector lanes while a run is in flight (one per run, joined by the run).
+struct CollectorDrain {
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable wake;
+    bool stop = false;
+    int rc = 0;             // the first failure the thread met (a runtime error code), 0 if none
+    std::string error;      // what it was
 };
 
 enum class RegisterKind { CONTROL, PMU };
@@ -189,14 +205,19 @@ private:
 
     // ---- collectors ----
     CollectorGeometry collector_geometry(CollectorKind kind, int num_aicore, int aicpu_threads) const;
+    static CollectorGeometry collector_geometry_default(CollectorKind kind, uint32_t cores, uint32_t threads);
     bool collector_enabled(CollectorKind kind, const RunConfig &config) const;
     int collectors_prepare(const RunConfig &config, int num_aicore, int aicpu_threads);
     int collectors_start(const RunConfig &config);
     int collectors_collect(const RunConfig &config);
+    void collectors_stop_drain();
+    int collectors_drain_pass(std::string *why);
     void collectors_after_run();
     void collectors_release_all();
     int collector_region_acquire(CollectorRegion &region, size_t bytes);
-    int collector_region_pull(CollectorRegion &region);
+    // Ranged access for the drain; thread-safe, and they report a runtime error code without calling fail().
+    int collector_region_pull(const CollectorRegion &region, uint64_t offset, void *out, size_t bytes);
+    int collector_region_push(CollectorRegion &region, uint64_t offset, const void *in, size_t bytes);
     void collector_region_release(CollectorRegion &region);
     uint32_t profiling_flag(const RunConfig &config) const;
 
@@ -261,6 +282,7 @@ private:
         {CollectorKind::SCOPE_STATS, "scope_stats"},
         {CollectorKind::DEP_GEN, "dep_gen"},
     }};
+    CollectorDrain drain_;
 };
 
 }  // namespace pto

@@ -1,5 +1,5 @@
-// Turns a pulled collector region into files under the run's output prefix. This is the raw export that
-// every collector shares: `<kind>.bin` holds the region's records, lane by lane; `<kind>.payload.bin` the
+// Turns a run's drained collector lanes into files under the run's output prefix. This is the raw export
+// that every collector shares: `<kind>.bin` holds the drained records, lane by lane; `<kind>.payload.bin` the
 // lanes' payload arenas (collectors that have one); `<kind>.json` says where each lane's part starts and
 // what it wrote and dropped. The user-facing views (Chrome trace, tensor dump manifest, PMU CSV, scope
 // stats JSONL, deps.json) are built from these files by ptogen.trace (pto/collector_layout.h: records).
@@ -44,15 +44,11 @@ bool make_directories(const std::string &path) {
 
 }  // namespace
 
-extern "C" int collector_export(pto::CollectorKind kind, const void *region, size_t region_bytes,
-                                const char *output_prefix, uint64_t sys_counter_hz, char *why, size_t why_len) {
-    if (region == nullptr || region_bytes < sizeof(pto::CollectorRegionHeader))
-        return reason(why, why_len, "the region is smaller than its header");
-    pto::CollectorRegionHeader header;
-    std::memcpy(&header, region, sizeof header);
-    if (header.magic != pto::kCollectorMagic) return reason(why, why_len, "the region header lost its magic (overwritten?)");
-    const pto::CollectorGeometry geometry{header.lanes, header.record_size, header.lane_capacity, header.lane_payload_bytes};
-    if (geometry.region_bytes() > region_bytes) return reason(why, why_len, "the header describes more lanes than the region holds");
+extern "C" int collector_export(pto::CollectorKind kind, const pto::CollectorRegionHeader *header,
+                                const CollectorLaneExport *lanes, const char *output_prefix, uint64_t sys_counter_hz,
+                                char *why, size_t why_len) {
+    if (header == nullptr || (header->lanes != 0 && lanes == nullptr)) return reason(why, why_len, "no region header or lanes");
+    if (header->magic != pto::kCollectorMagic) return reason(why, why_len, "the region header lost its magic (overwritten?)");
     if (output_prefix == nullptr || *output_prefix == '\0') return reason(why, why_len, "no output prefix");
     const std::string dir = output_prefix;
     if (!make_directories(dir)) return reason(why, why_len, "cannot create " + dir + ": " + std::strerror(errno));
@@ -60,8 +56,8 @@ extern "C" int collector_export(pto::CollectorKind kind, const void *region, siz
     const std::string base = dir + "/" + kind_name(kind);
     FILE *records = std::fopen((base + ".bin").c_str(), "wb");
     FILE *summary = std::fopen((base + ".json").c_str(), "w");
-    FILE *payload = header.lane_payload_bytes ? std::fopen((base + ".payload.bin").c_str(), "wb") : nullptr;
-    if (records == nullptr || summary == nullptr || (header.lane_payload_bytes && payload == nullptr)) {
+    FILE *payload = header->lane_payload_bytes ? std::fopen((base + ".payload.bin").c_str(), "wb") : nullptr;
+    if (records == nullptr || summary == nullptr || (header->lane_payload_bytes && payload == nullptr)) {
         if (records) std::fclose(records);
         if (summary) std::fclose(summary);
         if (payload) std::fclose(payload);
@@ -70,26 +66,22 @@ extern "C" int collector_export(pto::CollectorKind kind, const void *region, siz
     std::fprintf(summary,
                  "{\"collector\": \"%s\", \"record_size\": %u, \"lane_capacity\": %" PRIu64 ", \"level\": %u, "
                  "\"sys_counter_hz\": %" PRIu64 ", \"lane_payload_bytes\": %" PRIu64 ", \"aicore_lanes\": %u, \"lanes\": [",
-                 kind_name(kind), header.record_size, header.lane_capacity, header.level, sys_counter_hz,
-                 header.lane_payload_bytes, header.aicore_lanes);
-    const auto *bytes = static_cast<const uint8_t *>(region);
+                 kind_name(kind), header->record_size, header->lane_capacity, header->level, sys_counter_hz,
+                 header->lane_payload_bytes, header->aicore_lanes);
     uint64_t offset_in_file = 0;
     uint64_t payload_in_file = 0;
     bool ok = true;
-    for (uint32_t lane = 0; lane < header.lanes; ++lane) {
-        pto::CollectorLaneHeader lane_header;
-        std::memcpy(&lane_header, bytes + geometry.lane_offset(lane), sizeof lane_header);
-        const uint64_t kept = lane_header.written < header.lane_capacity ? lane_header.written : header.lane_capacity;
-        const uint64_t size = kept * header.record_size;
-        ok = ok && std::fwrite(bytes + geometry.lane_offset(lane) + sizeof lane_header, 1, size, records) == size;
-        const uint64_t used = lane_header.payload_used < header.lane_payload_bytes ? lane_header.payload_used : header.lane_payload_bytes;
-        if (payload != nullptr)
-            ok = ok && std::fwrite(bytes + geometry.payload_offset(lane), 1, used, payload) == used;
+    for (uint32_t lane = 0; lane < header->lanes; ++lane) {
+        const CollectorLaneExport &l = lanes[lane];
+        const uint64_t size = l.records_count * header->record_size;
+        ok = ok && (size == 0 || std::fwrite(l.records, 1, size, records) == size);
+        const uint64_t used = l.payload_used < header->lane_payload_bytes ? l.payload_used : header->lane_payload_bytes;
+        if (payload != nullptr) ok = ok && (used == 0 || std::fwrite(l.payload, 1, used, payload) == used);
         std::fprintf(summary,
                      "%s{\"lane\": %u, \"records\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"offset\": %" PRIu64
                      ", \"payload_bytes\": %" PRIu64 ", \"payload_offset\": %" PRIu64 ", \"payload_dropped\": %" PRIu64 "}",
-                     lane ? ", " : "", lane, kept, lane_header.dropped, offset_in_file, used, payload_in_file,
-                     lane_header.payload_dropped);
+                     lane ? ", " : "", lane, l.records_count, l.dropped, offset_in_file, used, payload_in_file,
+                     l.payload_dropped);
         offset_in_file += size;
         payload_in_file += used;
     }

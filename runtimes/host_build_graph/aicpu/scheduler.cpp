@@ -83,6 +83,7 @@ int aicpu_variant_init(const KernelArgs &args, Runtime *runtime) {
             r->count = static_cast<uint32_t>(n);
             for (int k = 0; k < n; ++k) r->successors[k] = static_cast<uint32_t>(runtime->successors[task.successor_begin + at + k]);
             at += n;
+            dep_gen.commit();
         } while (at < task.successor_count);
     }
     return 0;

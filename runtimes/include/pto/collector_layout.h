@@ -1,7 +1,11 @@
 // The device-memory layout every profiling collector shares, so one host mechanism (allocate, arm,
-// start, pull, export, release) serves all of them. A collector region is a header followed by `lanes`
+// start, drain, export, release) serves all of them. A collector region is a header followed by `lanes`
 // lanes; each lane has exactly one producer (an AICore core or an AICPU thread), so producers never
-// contend: a producer appends records to its own lane and counts what did not fit as dropped.
+// contend. A lane's records are a ring the host drains while the run is in flight: the producer writes
+// record i into slot i % lane_capacity and publishes it by advancing `written`, but only while
+// written - consumed < lane_capacity; otherwise the record is counted as dropped (unread records are never
+// overwritten). `consumed` is written only by the host's drain thread (every ~1 ms while the run is in
+// flight, and once more after the stream fence), which appends the new records to host-side lane vectors.
 //
 //   region : CollectorRegionHeader | lane 0 | lane 1 | ... | lane (lanes-1)
 //   lane   : CollectorLaneHeader | record_size x lane_capacity records | lane_payload_bytes payload arena
@@ -11,9 +15,11 @@
 // The producer bumps `payload_used`; a copy that does not fit is not made and is counted in
 // `payload_dropped` (bytes), and its record says so (truncated). Collectors without payload have 0 bytes.
 //
+// The payload arena is not a ring: it is read once, after the run (a lane's arena bounds its tensor bytes).
+//
 // Records are fixed-size structs below; times are raw system-counter ticks (PLATFORM_PROF_SYS_CNT_FREQ,
-// written into the export's summary as sys_counter_hz). The host export writes every lane's records and
-// arena into files; ptogen.trace turns those into the user-facing formats.
+// written into the export's summary as sys_counter_hz). The host export writes every lane's drained records
+// and arena into files; ptogen.trace turns those into the user-facing formats.
 #pragma once
 
 #include <cstddef>
@@ -47,11 +53,12 @@ struct CollectorRegionHeader {
 static_assert(sizeof(CollectorRegionHeader) == 64, "collector header is one cache line");
 
 struct CollectorLaneHeader {
-    uint64_t written;          // records appended (<= lane_capacity)
-    uint64_t dropped;          // records that found the lane full
+    uint64_t written;          // records published so far (producer only); record i is in slot i % lane_capacity
+    uint64_t dropped;          // records that found the ring full (producer only)
     uint64_t payload_used;     // payload arena bytes in use
     uint64_t payload_dropped;  // payload bytes that did not fit (their records are marked truncated)
-    uint64_t reserved[4];
+    uint64_t consumed;         // records the host has drained (host only); written - consumed <= lane_capacity
+    uint64_t reserved[3];
 };
 static_assert(sizeof(CollectorLaneHeader) == 64, "lane header is one cache line");
 
@@ -206,7 +213,19 @@ static_assert(sizeof(DepGenRecord) == kDepGenRecordSize, "dep_gen record size");
 
 }  // namespace pto
 
-// Where a run's collected records go: the host runtime links one implementation, which turns a pulled
-// region into the files under `output_prefix`. Returns 0 or a negative rc; writes a reason into `why`.
-extern "C" int collector_export(pto::CollectorKind kind, const void *region, size_t region_bytes,
-                                const char *output_prefix, uint64_t sys_counter_hz, char *why, size_t why_len);
+// One lane as the host drained it: its records in order (records_count x header.record_size bytes), the
+// producer's counters, and its payload arena's used bytes (read after the run).
+struct CollectorLaneExport {
+    const uint8_t *records;
+    uint64_t records_count;
+    uint64_t dropped;
+    const uint8_t *payload;
+    uint64_t payload_used;
+    uint64_t payload_dropped;
+};
+
+// Where a run's collected records go: the host runtime links one implementation, which turns the drained
+// lanes into the files under `output_prefix`. Returns 0 or a negative rc; writes a reason into `why`.
+extern "C" int collector_export(pto::CollectorKind kind, const pto::CollectorRegionHeader *header,
+                                const CollectorLaneExport *lanes, const char *output_prefix, uint64_t sys_counter_hz,
+                                char *why, size_t why_len);

@@ -143,6 +143,7 @@ struct Orchestrator : TrbRuntime {
         r->count = a.tensor_count < kDepGenMaxTensors ? a.tensor_count : kDepGenMaxTensors;
         for (uint32_t i = 0; i < r->count; ++i)
             r->tensors[i] = DepGenTensor{a.tensors[i].begin_byte(), a.tensors[i].end_byte(), static_cast<uint32_t>(a.dirs[i]), 0};
+        dep_gen.commit();
     }
 
     void record_scope(uint32_t event) {
@@ -159,6 +160,7 @@ struct Orchestrator : TrbRuntime {
         r->tensormap_capacity = runtime->tensormap_capacity;
         r->heap_used = heap_head - heap_tail;
         r->heap_capacity = runtime->heap_bytes;
+        scope_stats.commit();
     }
 
     int64_t submit_task(int func_id, int kind, const Arg &a) {

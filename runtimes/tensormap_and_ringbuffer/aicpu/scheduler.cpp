@@ -99,6 +99,7 @@ void dump_tensors(CollectorLane &lane, const TaskSlot &s, uint32_t id, uint32_t 
         r->timestamp = sys_counter();
         r->payload_offset = lane.copy_payload(reinterpret_cast<const void *>(t.begin_byte()), t.nbytes());
         r->truncated = r->payload_offset == ~0ull ? 1 : 0;
+        lane.commit();
     }
 }
 

@@ -1,5 +1,7 @@
 // Device-side recording into the collector regions (layout: pto/collector_layout.h). Every producer owns
-// one lane, so appending is plain stores: no atomics, no locks. Recording happens only when the run's
+// one lane, a ring the host drains while the run is in flight: the producer fills a slot, then publishes
+// it by moving `written` (release order); it reads the host's `consumed` (acquire order) to know which
+// slots are free. No locks, and no read-modify-write atomics. Recording happens only when the run's
 // enable_profiling_flag has the collector's bit and the host gave the region's address; otherwise every
 // helper below is a flag test and a return.
 #pragma once
@@ -49,19 +51,32 @@ public:
 
     bool active() const { return lane_ != nullptr; }
 
-    // The next record slot, zeroed, or nullptr (counted as dropped) when the lane is full.
+    // The next record slot, zeroed, or nullptr (counted as dropped) when the ring holds `capacity` records
+    // the host has not consumed yet: unread records are never overwritten. The record becomes visible to
+    // the host's drain only at commit(), so the caller fills it first.
     template <typename Record>
     Record *append() {
         if (lane_ == nullptr) return nullptr;
-        if (lane_->written >= capacity_) {
+        commit();  // a slot the caller forgot to commit is published now
+        const uint64_t written = lane_->written;  // this producer is its only writer
+        const uint64_t consumed = __atomic_load_n(&lane_->consumed, __ATOMIC_ACQUIRE);  // the host's
+        if (written - consumed >= capacity_) {
             lane_->dropped += 1;
             return nullptr;
         }
-        auto *record = reinterpret_cast<Record *>(records_ + lane_->written * record_size_);
+        auto *record = reinterpret_cast<Record *>(records_ + (written % capacity_) * record_size_);
         auto *words = reinterpret_cast<uint64_t *>(record);  // record sizes are multiples of 8; no libc on AICore
         for (uint32_t i = 0; i < record_size_ / 8; ++i) words[i] = 0;
-        lane_->written += 1;
+        pending_ = true;
         return record;
+    }
+
+    // Publishes the record append() returned: `written` moves past it with release order, so a host that
+    // reads `written` sees the record's bytes. A no-op when there is nothing pending.
+    void commit() {
+        if (!pending_) return;
+        pending_ = false;
+        __atomic_store_n(&lane_->written, lane_->written + 1, __ATOMIC_RELEASE);
     }
 
     // Copies `size` bytes into the lane's payload arena; returns the arena offset, or ~0 when it does not
@@ -85,6 +100,7 @@ private:
     uint32_t record_size_ = 0;
     uint64_t capacity_ = 0;
     uint64_t payload_capacity_ = 0;
+    bool pending_ = false;
 };
 
 // ---- AICore: the kernel call of one task, timed by the executor. Writes the swimlane record (lane =
@@ -114,6 +130,7 @@ inline void kernel_timing_end(const KernelArgs &args, const KernelTiming &t, int
         r->core_type = core_type;
         r->start = t.start;
         r->end = end;
+        swim.commit();
     }
     const uint64_t pmu_region = collector_region(args, PROFILING_FLAG_PMU, args.pmu_data_base);
     CollectorLane pmu(pmu_region, static_cast<uint32_t>(core));
@@ -126,6 +143,7 @@ inline void kernel_timing_end(const KernelArgs &args, const KernelTiming &t, int
         r->total_cycles = end - t.start;  // the system counter is the only cycle source the platform has here
         r->event_type = collector_level(pmu_region);
         r->event_count = 0;               // no event counters: absent, never invented
+        pmu.commit();
     }
 }
 
@@ -156,6 +174,7 @@ public:
             r->core_type = core_type;
             r->start = dispatch;
             r->end = finish;
+            lane_.commit();
         }
     }
 
@@ -171,6 +190,7 @@ public:
             const int n = count - at < static_cast<int>(kSwimlaneEdgesPerRecord) ? count - at : static_cast<int>(kSwimlaneEdgesPerRecord);
             r->count = static_cast<uint32_t>(n);
             for (int k = 0; k < n; ++k) r->consumers[k] = static_cast<uint32_t>(consumers[at + k]);
+            lane_.commit();
         }
     }
 
@@ -186,6 +206,7 @@ public:
             r->end = end;
             r->count = count;
             r->count2 = count2;
+            lane_.commit();
         }
     }
 
