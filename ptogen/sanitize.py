@@ -17,15 +17,15 @@ Options, and why:
   project owns, are counted by ptosim itself (`live_allocations`, asserted by the lifecycle tests).
 - Reports go to files under the log directory (log_path), so the parent can name each one after the run.
 
-`thread` (TSan) is not clean yet and not in CI. What remains: (1) the sim seam (platform_sim.cpp publish /
-reg_read / event_epoch, wait_seam.cpp) orders volatile words with std::atomic_thread_fence, which GCC's TSan
-does not support (-Werror=tsan stops the build); those words must become __atomic loads/stores (acquire /
-seq_cst) and the fences go; (2) the variants' boot handshake reads Handshake fields as plain volatiles
-(`while (hs.aicore_regs_ready == 0)` in both aicpu/scheduler.cpp); making Handshake's fields atomic-access
-words in pto/device/handshake.h fixes both variants without touching them; (3) under TSan's slowdown the
-hbg many_tasks scene overruns the arch's 2000 ms stream fence, so a TSan run needs a longer fence. A survey
-build with the fences allowed reported 16 races on a2a3 host_build_graph, all on (1) and (2) or after (3).
-Run the survey with `ptogen test --arch a2a3 --runtime host_build_graph --sanitize thread` once (1) builds.
+`thread` (TSan) is not clean yet and not in CI. Done: the sim device seam and ptosim's parking use atomic
+words (acquire reads, seq_cst writes) and no free-standing fences, and the a2a3 collector hooks read lane
+headers with atomics. What remains: (1) the variants' boot handshake reads Handshake fields as plain volatiles
+(`while (hs.aicore_regs_ready == 0)` in both aicpu/scheduler.cpp) — reading them through the seam's flag
+functions, or making them atomic-access words in pto/device/handshake.h, fixes both variants; (2) a2a3's
+host-registered collector pull copies record bytes with memcpy while device threads write neighbouring slots
+(only written/consumed are atomics), which TSan reports although the ring protocol never reads a slot being
+written; (3) under TSan's slowdown the hbg many_tasks scene overruns the arch's 2000 ms stream fence, so a TSan
+run needs a longer fence. Survey with `ptogen test --arch a2a3 --runtime host_build_graph --sanitize thread`.
 """
 
 from __future__ import annotations
