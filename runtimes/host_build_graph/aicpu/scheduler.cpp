@@ -9,6 +9,7 @@
 #include "kernel_args.h"
 #include "platform_config.h"
 #include "pto/device/collector.h"
+#include "pto/device/core_boot.h"
 #include "pto/device/core_slots.h"
 #include "pto/device/fatal.h"
 #include "pto/device/handshake.h"
@@ -16,50 +17,6 @@
 #include "pto/device/variant.h"
 
 namespace pto::device {
-
-namespace {
-
-constexpr uint64_t kWaitSliceNs = 20'000'000ull;
-
-uint64_t counter_ns(uint64_t ticks) {
-    return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
-}
-
-uint64_t core_base(const KernelArgs &args, int core) { return reinterpret_cast<const uint64_t *>(args.regs)[core]; }
-
-// Boot step of the handshake for one core; false if the core never answered.
-bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core) {
-    Handshake &hs = common->workers[core];
-    reg_write(core_base(args, core), REG_SPR_DATA_MAIN_BASE, AICPU_IDLE_TASK_ID);
-    flag_write(&hs.aicpu_ready, 1);
-    const uint64_t start = sys_counter();
-    while (hs.aicore_regs_ready == 0) {
-        if (fatal_raised(common) || counter_ns(sys_counter() - start) > DEVICE_WAIT_BUDGET_NS) return false;
-        flag_wait_change(&hs.aicore_regs_ready, 0, kWaitSliceNs);
-    }
-    flag_write(&hs.aicpu_regs_ready, 1);
-    while (hs.aicore_done != static_cast<uint32_t>(core + 1)) {
-        if (fatal_raised(common) || counter_ns(sys_counter() - start) > DEVICE_WAIT_BUDGET_NS) return false;
-        flag_wait_change(&hs.aicore_done, hs.aicore_done, kWaitSliceNs);
-    }
-    return true;
-}
-
-void exit_cores(const KernelArgs &args, const int *cores, int count) {
-    for (int i = 0; i < count; ++i) reg_write(core_base(args, cores[i]), REG_SPR_DATA_MAIN_BASE, AICORE_EXIT_SIGNAL);
-    // One budget for all of this thread's cores: a core that never exits must not multiply the wait. After a
-    // fatal error the run is lost and a core may be stuck in its kernel; a short grace is all it gets.
-    const uint64_t budget = fatal_raised(runtime_common(args.runtime_args)) ? kWaitSliceNs : DEVICE_WAIT_BUDGET_NS;
-    const uint64_t start = sys_counter();
-    for (int i = 0; i < count; ++i) {
-        const uint64_t base = core_base(args, cores[i]);
-        uint32_t cond = reg_read(base, REG_SPR_COND);
-        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < budget)
-            cond = reg_wait_change(base, REG_SPR_COND, cond, kWaitSliceNs);
-    }
-}
-
-}  // namespace
 
 int aicpu_variant_init(const KernelArgs &args, Runtime *runtime) {
     // Seed the ready queues with every task no other task waits for.
@@ -104,7 +61,7 @@ int aicpu_variant_run(const KernelArgs &args, Runtime *runtime, int thread_index
         if (!boot_core(common, args, cores[i])) {
             if (!fatal_raised(common))
                 raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
-            exit_cores(args, cores, i);  // only the cores that booted are there to answer
+            exit_cores(common, args, cores, i);  // only the cores that booted are there to answer
             return common->fatal_code.load();
         }
     }
@@ -169,11 +126,11 @@ int aicpu_variant_run(const KernelArgs &args, Runtime *runtime, int thread_index
             break;
         }
         const uint64_t idle_start = swim.now();
-        event_wait(epoch, kWaitSliceNs);
+        event_wait(epoch, DEVICE_WAIT_SLICE_NS);
         swim.phase(SWIM_SCHED_PHASE, PHASE_IDLE, idle_start, swim.now());
     }
     const uint64_t exit_start = swim.now();
-    exit_cores(args, cores, count);
+    exit_cores(common, args, cores, count);
     swim.phase(SWIM_SCHED_PHASE, PHASE_EXIT, exit_start, swim.now(), 0, static_cast<uint32_t>(count));
     return fatal_raised(common) ? common->fatal_code.load() : 0;
 }

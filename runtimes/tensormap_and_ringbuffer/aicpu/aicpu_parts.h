@@ -7,6 +7,7 @@
 
 #include "kernel_args.h"
 #include "platform_config.h"
+#include "pto/device/core_boot.h"
 #include "pto/device/handshake.h"
 #include "trb/orchestration_api.h"
 #include "trb/runtime.h"
@@ -27,14 +28,12 @@ inline TaskSlot &slot_of(const Runtime *runtime, uint32_t id) {
     return reinterpret_cast<TaskSlot *>(runtime->slots_addr)[id % runtime->task_capacity];
 }
 
-inline uint64_t counter_ns(uint64_t ticks) {
-    return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
-}
+using pto::device::counter_ns;
 
 // No task finished anywhere for this long while some were outstanding (or a core never booted or
 // exited): the run is lost. Shorter than the host's stream fence, so the device's named fatal error
 // reaches the host instead of a bare timeout.
 constexpr uint64_t kHangBudgetNs = pto::device::DEVICE_WAIT_BUDGET_NS;
-constexpr uint64_t kWaitSliceNs = 20'000'000ull;
+constexpr uint64_t kWaitSliceNs = pto::device::DEVICE_WAIT_SLICE_NS;
 
 }  // namespace trb

@@ -21,41 +21,6 @@ using namespace pto;  // collector record types
 
 namespace {
 
-uint64_t core_base(const KernelArgs &args, int core) { return reinterpret_cast<const uint64_t *>(args.regs)[core]; }
-
-bool boot_timed_out(RuntimeCommon *common, uint64_t start) {
-    return fatal_raised(common) || counter_ns(sys_counter() - start) > kHangBudgetNs;
-}
-
-// The AICPU's steps of the boot handshake for one core; false if the core never answered.
-bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core) {
-    Handshake &hs = common->workers[core];
-    reg_write(core_base(args, core), REG_SPR_DATA_MAIN_BASE, AICPU_IDLE_TASK_ID);
-    flag_write(&hs.aicpu_ready, 1);
-    const uint64_t start = sys_counter();
-    while (hs.aicore_regs_ready == 0) {
-        if (boot_timed_out(common, start)) return false;
-        flag_wait_change(&hs.aicore_regs_ready, 0, kWaitSliceNs);
-    }
-    flag_write(&hs.aicpu_regs_ready, 1);
-    while (hs.aicore_done != static_cast<uint32_t>(core + 1)) {
-        if (boot_timed_out(common, start)) return false;
-        flag_wait_change(&hs.aicore_done, hs.aicore_done, kWaitSliceNs);
-    }
-    return true;
-}
-
-void exit_cores(const KernelArgs &args, const int *cores, int count) {
-    for (int i = 0; i < count; ++i) reg_write(core_base(args, cores[i]), REG_SPR_DATA_MAIN_BASE, AICORE_EXIT_SIGNAL);
-    const uint64_t start = sys_counter();  // one budget for all of this thread's cores
-    for (int i = 0; i < count; ++i) {
-        const uint64_t base = core_base(args, cores[i]);
-        uint32_t cond = reg_read(base, REG_SPR_COND);
-        while (cond != COND_EXITED && counter_ns(sys_counter() - start) < kHangBudgetNs)
-            cond = reg_wait_change(base, REG_SPR_COND, cond, kWaitSliceNs);
-    }
-}
-
 // A finished task: mark it completed (under its lock, so a racing orchestrator either linked its consumer
 // before or sees it completed), then release its consumers.
 void retire(Runtime *runtime, uint32_t id, SwimlaneWriter &swim) {
@@ -124,7 +89,7 @@ int run_scheduler(const KernelArgs &args, Runtime *runtime, int thread_index, in
     for (int i = 0; i < count; ++i) {
         if (!boot_core(common, args, cores[i])) {
             raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
-            exit_cores(args, cores, i);  // only the cores that booted can answer EXIT
+            exit_cores(common, args, cores, i);  // only the cores that booted can answer EXIT
             return FATAL_BOOT_TIMEOUT;
         }
     }
@@ -190,7 +155,7 @@ int run_scheduler(const KernelArgs &args, Runtime *runtime, int thread_index, in
         swim.phase(SWIM_SCHED_PHASE, PHASE_IDLE, idle_start, swim.now());
     }
     const uint64_t exit_start = swim.now();
-    exit_cores(args, cores, count);
+    exit_cores(common, args, cores, count);
     swim.phase(SWIM_SCHED_PHASE, PHASE_EXIT, exit_start, swim.now(), 0, static_cast<uint32_t>(count));
     return fatal_raised(common) ? common->fatal_code.load() : 0;
 }

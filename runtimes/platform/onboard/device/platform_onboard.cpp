@@ -84,6 +84,11 @@ uint32_t reg_wait_change(uint64_t base, uint32_t offset, uint32_t old_value, uin
     return spin_until_change(word(base, offset), old_value, timeout_ns);
 }
 
+uint32_t flag_read(volatile uint32_t *flag) {
+    invalidate(flag);
+    return *flag;
+}
+
 void flag_write(volatile uint32_t *flag, uint32_t value) {
     publish_barrier();
     *flag = value;

@@ -53,6 +53,8 @@ uint32_t reg_wait_change(uint64_t base, uint32_t offset, uint32_t old_value, uin
     return load(reg_at(base, offset));  // the acquire that orders what the writer published before the word
 }
 
+uint32_t flag_read(volatile uint32_t *flag) { return load(flag); }
+
 void flag_write(volatile uint32_t *flag, uint32_t value) {
     publish(flag, value);
     ptosim_notify_u32(flag);

@@ -15,6 +15,7 @@ void reg_write(uint64_t block_base, uint32_t offset, uint32_t value);
 uint32_t reg_wait_change(uint64_t block_base, uint32_t offset, uint32_t old_value, uint64_t timeout_ns);
 
 // Shared-memory flags (the boot handshake): same ordering and wake-up rules as registers.
+uint32_t flag_read(volatile uint32_t *flag);
 void flag_write(volatile uint32_t *flag, uint32_t value);
 uint32_t flag_wait_change(volatile uint32_t *flag, uint32_t old_value, uint64_t timeout_ns);
 

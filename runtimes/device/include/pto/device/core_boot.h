@@ -1,0 +1,31 @@
+// The AICPU's side of a core's life in one run, the same for every runtime variant: boot it through the
+// handshake (see handshake.h), and at the end send it EXIT and wait until it says it has exited.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel_args.h"
+#include "pto/device/handshake.h"
+
+namespace pto::device {
+
+// How long one wait on the device lasts before the waiter re-checks for a fatal error.
+constexpr uint64_t DEVICE_WAIT_SLICE_NS = 20'000'000ull;
+
+// System-counter ticks as nanoseconds, at the arch's counter frequency.
+inline uint64_t counter_ns(uint64_t ticks) {
+    return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
+}
+
+// The base of logical core `core`'s register block, from the run's register table.
+inline uint64_t core_base(const KernelArgs &args, int core) { return reinterpret_cast<const uint64_t *>(args.regs)[core]; }
+
+// The AICPU's steps of the boot handshake for one core; false if the core did not answer within the device
+// wait budget or the run went fatal meanwhile.
+bool boot_core(RuntimeCommon *common, const KernelArgs &args, int core);
+
+// Sends EXIT to `count` cores and waits for each to answer EXITED, within one device wait budget for all of
+// them — or, when the run already went fatal (a core may be stuck in its kernel), within one short slice.
+void exit_cores(RuntimeCommon *common, const KernelArgs &args, const int *cores, int count);
+
+}  // namespace pto::device
