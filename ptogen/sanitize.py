@@ -18,14 +18,15 @@ Options, and why:
 - Reports go to files under the log directory (log_path), so the parent can name each one after the run.
 
 `thread` (TSan) is not clean yet and not in CI. Done: the sim device seam and ptosim's parking use atomic
-words (acquire reads, seq_cst writes) and no free-standing fences, and the a2a3 collector hooks read lane
-headers with atomics. What remains: (1) the variants' boot handshake reads Handshake fields as plain volatiles
-(`while (hs.aicore_regs_ready == 0)` in both aicpu/scheduler.cpp) — reading them through the seam's flag
-functions, or making them atomic-access words in pto/device/handshake.h, fixes both variants; (2) a2a3's
-host-registered collector pull copies record bytes with memcpy while device threads write neighbouring slots
-(only written/consumed are atomics), which TSan reports although the ring protocol never reads a slot being
-written; (3) under TSan's slowdown the hbg many_tasks scene overruns the arch's 2000 ms stream fence, so a TSan
-run needs a longer fence. Survey with `ptogen test --arch a2a3 --runtime host_build_graph --sanitize thread`.
+words (acquire reads, seq_cst writes) and no free-standing fences; handshake flags are read through the
+seam's flag_read(); the a2a3 collector hooks read lane headers with atomics. The build now works, and a survey
+of a2a3 host_build_graph (`ptogen test --arch a2a3 --runtime host_build_graph --sanitize thread`) reports one
+race, inside the dynamic loader: two core threads resolving the same kernel image at once in
+ptosim_resolve_kernel, where the loser's duplicate handle is dlclosed while the winner's dlopen allocates —
+ld.so's own locking is invisible to TSan, so this may be a false report, but loading each image once under a
+per-address lock would remove the question. Still open besides: a2a3's host-registered collector pull
+copies record bytes with memcpy beside device writes to other slots of the ring (only written/consumed are
+atomics), and TSan's slowdown can overrun the arch's 2000 ms stream fence on the larger scenes.
 """
 
 from __future__ import annotations
