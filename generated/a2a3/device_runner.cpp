@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "binary_id.h"
+#include "pto/dlopen_bytes.h"
 #include "pto/aicpu_bootstrap.h"
 #include "pto/device/handshake.h"
 
@@ -258,8 +259,7 @@ int DeviceRunner::resolve_aicpu_entries() {
     }
     json += "}\n";
 
-    const char *tmp = std::getenv("TMPDIR");
-    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ptogen_aicpu_op_XXXXXX.json";
+    std::string path = temp_directory() + "/ptogen_aicpu_op_XXXXXX.json";
     std::vector<char> name(path.begin(), path.end());
     name.push_back('\0');
     int fd = mkstemps(name.data(), 5);

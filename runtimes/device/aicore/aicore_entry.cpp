@@ -21,9 +21,7 @@ constexpr uint64_t kWaitSliceNs = 50'000'000;
 bool wait_flag_set(RuntimeCommon *common, volatile uint32_t *flag) {
     const uint64_t start = sys_counter();
     while (flag_read(flag) == 0) {
-        const uint64_t waited_ns = static_cast<uint64_t>(static_cast<double>(sys_counter() - start) * 1e9 /
-                                                         static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
-        if (fatal_raised(common) || waited_ns > DEVICE_WAIT_BUDGET_NS) return false;
+        if (fatal_raised(common) || counter_ns(sys_counter() - start) > DEVICE_WAIT_BUDGET_NS) return false;
         flag_wait_change(flag, 0, kWaitSliceNs);
     }
     return true;

@@ -28,9 +28,7 @@ extern "C" int simpler_aicpu_exec(void *raw_args) {
     if (common->threads_finished.fetch_add(1, std::memory_order_acq_rel) + 1 == common->aicpu_thread_num &&
         args.device_wall_data_base != 0) {
         // The last scheduler out measures the run; the host reads the slot after the stream fence.
-        const uint64_t ticks = sys_counter() - common->start_counter;
-        *reinterpret_cast<volatile uint64_t *>(args.device_wall_data_base) =
-            static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
+        *reinterpret_cast<volatile uint64_t *>(args.device_wall_data_base) = counter_ns(sys_counter() - common->start_counter);
     }
     return rc == 0 && common->fatal_code.load() == FATAL_NONE ? 0 : 1;
 }

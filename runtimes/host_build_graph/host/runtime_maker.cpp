@@ -16,6 +16,7 @@
 
 #include "hbg/orchestration_api.h"
 #include "hbg/runtime.h"
+#include "pto/dlopen_bytes.h"
 #include "pto/runtime_variant.h"
 
 using pto::device::CORE_AIC;
@@ -140,31 +141,10 @@ int prepare_callable_impl(const pto::ChipCallable *callable, const pto::HostApi 
         return -1;
     };
     if (callable->orch_size == 0) return fail("prepare_callable: the callable has no orchestration program");
-    // dlopen needs a file: write the bytes to a private temp file, load it, and unlink it at once.
-    const char *tmp = std::getenv("TMPDIR");
-    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ptogen_hbg_orch_XXXXXX.so";
-    std::vector<char> name(path.begin(), path.end());
-    name.push_back('\0');
-    int fd = mkstemps(name.data(), 3);
-    if (fd < 0) return fail("prepare_callable: cannot create a temporary file for the orchestration program");
-    const auto *bytes = reinterpret_cast<const char *>(callable) + callable->orch_offset;
-    size_t done = 0;
-    while (done < callable->orch_size) {
-        ssize_t n = ::write(fd, bytes + done, callable->orch_size - done);
-        if (n <= 0) break;
-        done += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    if (done != callable->orch_size) {
-        ::unlink(name.data());
-        return fail("prepare_callable: cannot write the orchestration program to " + std::string(name.data()));
-    }
-    void *handle = dlopen(name.data(), RTLD_NOW | RTLD_LOCAL);
-    ::unlink(name.data());
-    if (handle == nullptr) {
-        const char *why = dlerror();
-        return fail(std::string("prepare_callable: the orchestration program does not load: ") + (why ? why : "?"));
-    }
+    std::string why;
+    void *handle = pto::dlopen_bytes(pto::temp_directory(), "ptogen_hbg_orch_",
+                                     reinterpret_cast<const char *>(callable) + callable->orch_offset, callable->orch_size, &why);
+    if (handle == nullptr) return fail("prepare_callable: the orchestration program does not load: " + why);
     void *entry = dlsym(handle, callable->func_name);
     if (entry == nullptr) {
         dlclose(handle);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aicpu_parts.h"
+#include "pto/dlopen_bytes.h"
 
 namespace trb {
 
@@ -49,26 +50,11 @@ TrbOrchestrationEntry load_orchestration(const KernelArgs &args, Runtime *runtim
     if (slot.handle != nullptr) ::dlclose(slot.handle);
     slot = Loaded{};
 
-    const char *tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ptogen_trb_orch_XXXXXX.so";
-    std::string path(pattern);
-    const int fd = ::mkstemps(&path[0], 3);
-    if (fd < 0) {
-        set_why(why, why_len, "cannot create a temporary file in %s", tmp && *tmp ? tmp : "/tmp");
-        return nullptr;
-    }
-    const auto *bytes = reinterpret_cast<const char *>(runtime->orch_so_addr);
-    uint64_t done = 0;
-    while (done < runtime->orch_so_size) {
-        const ssize_t n = ::write(fd, bytes + done, runtime->orch_so_size - done);
-        if (n <= 0) break;
-        done += static_cast<uint64_t>(n);
-    }
-    ::close(fd);
-    void *handle = done == runtime->orch_so_size ? ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL) : nullptr;
-    ::unlink(path.c_str());
+    std::string reason;
+    void *handle = pto::dlopen_bytes(pto::temp_directory(), "ptogen_trb_orch_",
+                                     reinterpret_cast<const void *>(runtime->orch_so_addr), runtime->orch_so_size, &reason);
     if (handle == nullptr) {
-        set_why(why, why_len, "dlopen failed: %s", done == runtime->orch_so_size ? ::dlerror() : "short write");
+        set_why(why, why_len, "dlopen failed: %s", reason.c_str());
         return nullptr;
     }
     void *entry = ::dlsym(handle, runtime->orch_entry);

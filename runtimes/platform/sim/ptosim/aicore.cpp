@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "ptosim/core_seam.h"
+#include "pto/dlopen_bytes.h"
 #include "sim_state.h"
 
 namespace ptosim {
@@ -142,23 +143,9 @@ int register_program(const rtDevBinary_t *bin, void **handle) {
     }
     if (dir.empty()) return error(kRtFileWrite, "rtRegisterAllKernel: no kernel directory for device %d", device);
     // Every registration loads its own copy, as every hardware registration takes its own device memory.
-    std::string pattern = dir + "/aicore_XXXXXX.so";
-    std::vector<char> path(pattern.begin(), pattern.end());
-    path.push_back('\0');
-    int fd = ::mkstemps(path.data(), 3);
-    if (fd < 0) return error(kRtFileWrite, "rtRegisterAllKernel: cannot create %s", pattern.c_str());
-    const auto *p = static_cast<const uint8_t *>(bin->data);
-    uint64_t written = 0;
-    while (written < bin->length) {
-        ssize_t n = ::write(fd, p + written, bin->length - written);
-        if (n <= 0) break;
-        written += static_cast<uint64_t>(n);
-    }
-    ::close(fd);
-    void *dl = written == bin->length ? ::dlopen(path.data(), RTLD_NOW | RTLD_LOCAL) : nullptr;
-    const char *why = dl == nullptr ? ::dlerror() : nullptr;
-    ::unlink(path.data());  // the mapping stays; the file is not needed once loaded
-    if (dl == nullptr) return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: cannot load the program: %s", why ? why : "write failed");
+    std::string why;
+    void *dl = pto::dlopen_bytes(dir, "aicore_", bin->data, bin->length, &why);
+    if (dl == nullptr) return error(ACL_ERROR_RT_PARAM_INVALID, "rtRegisterAllKernel: cannot load the program: %s", why.c_str());
     auto registration = std::make_shared<AicoreRegistration>();
     registration->dl = dl;
     registration->device = device;

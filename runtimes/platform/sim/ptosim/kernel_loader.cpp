@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "pto/dlopen_bytes.h"
 #include "sim_state.h"
 
 namespace ptosim {
@@ -42,23 +43,11 @@ uint64_t elf_image_size(const uint8_t *data, uint64_t available) {
 }
 
 std::shared_ptr<LoadedKernel> load_image(const std::string &dir, const uint8_t *data, uint64_t size) {
-    std::string pattern = dir + "/kernel_XXXXXX.so";
-    std::vector<char> path(pattern.begin(), pattern.end());
-    path.push_back('\0');
-    const int fd = ::mkstemps(path.data(), 3);
-    if (fd < 0) return nullptr;
-    uint64_t written = 0;
-    while (written < size) {
-        const ssize_t n = ::write(fd, data + written, size - written);
-        if (n <= 0) break;
-        written += static_cast<uint64_t>(n);
-    }
-    ::close(fd);
     auto kernel = std::make_shared<LoadedKernel>();
-    kernel->dl = written == size ? ::dlopen(path.data(), RTLD_NOW | RTLD_LOCAL) : nullptr;
-    ::unlink(path.data());
+    std::string why;
+    kernel->dl = pto::dlopen_bytes(dir, "kernel_", data, size, &why);
     if (kernel->dl == nullptr) {
-        error(ACL_ERROR_RT_AICORE_EXCEPTION, "ptosim_resolve_kernel: cannot load the kernel image: %s", ::dlerror());
+        error(ACL_ERROR_RT_AICORE_EXCEPTION, "ptosim_resolve_kernel: cannot load the kernel image: %s", why.c_str());
         return nullptr;
     }
     kernel->entry = ::dlsym(kernel->dl, kKernelEntry);

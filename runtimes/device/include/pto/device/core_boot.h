@@ -12,11 +12,6 @@ namespace pto::device {
 // How long one wait on the device lasts before the waiter re-checks for a fatal error.
 constexpr uint64_t DEVICE_WAIT_SLICE_NS = 20'000'000ull;
 
-// System-counter ticks as nanoseconds, at the arch's counter frequency.
-inline uint64_t counter_ns(uint64_t ticks) {
-    return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
-}
-
 // The base of logical core `core`'s register block, from the run's register table.
 inline uint64_t core_base(const KernelArgs &args, int core) { return reinterpret_cast<const uint64_t *>(args.regs)[core]; }
 

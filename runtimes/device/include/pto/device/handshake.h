@@ -42,6 +42,11 @@ enum CoreKind : uint32_t { CORE_AIC = 0, CORE_AIV = 1 };
 // thread gone, instead of a host timeout with AICPU threads still waiting behind it.
 constexpr uint64_t DEVICE_WAIT_BUDGET_NS = static_cast<uint64_t>(PLATFORM_STREAM_SYNC_TIMEOUT_MS) * 1000000ull * 3 / 4;
 
+// System-counter ticks as nanoseconds, at the arch's counter frequency.
+inline uint64_t counter_ns(uint64_t ticks) {
+    return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
+}
+
 struct alignas(64) Handshake {
     volatile uint32_t aicpu_ready;
     volatile uint32_t aicore_done;      // logical id + 1 once the core is serving
