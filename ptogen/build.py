@@ -155,7 +155,7 @@ def artifacts(
         ptosim=out.parent / "libptosim.so" if platform == "sim" else None,
     )
     if must_exist and found.missing:
-        names = ", ".join(_relative(path) for path in found.missing)
+        names = ", ".join(paths.display(path) for path in found.missing)
         how = f" --sanitize {','.join(chosen)}" if chosen else ""
         raise MissingArtifactError(
             f"not built: {names}; run `ptogen build --arch {arch} --runtime {runtime} --platform {platform}{how}`"
@@ -192,12 +192,6 @@ def known_runtimes(root: Path | None = None) -> list[str]:
         p.name for p in runtimes.iterdir() if p.is_dir() and all((p / part).is_dir() for part in VARIANT_PARTS)
     )
 
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(paths.project_root()))
-    except ValueError:
-        return str(path)
 
 
 def _load(arches: Sequence[str]) -> dict:

@@ -26,19 +26,13 @@ def _select(arches: dict[str, Arch], wanted: Sequence[str] | None) -> dict[str, 
     return {name: arches[name] for name in wanted}
 
 
-def _relative(path) -> str:
-    try:
-        return str(path.relative_to(paths.project_root()))
-    except ValueError:
-        return str(path)
-
 
 def cmd_generate(args: argparse.Namespace) -> int:
     arches = _select(load_all(), args.arch)
     if args.check:
         problems = [s for s in generate.compare(arches) if s.state != "fresh"]
         for status in problems:
-            print(f"{status.state}: {_relative(status.path)}")
+            print(f"{status.state}: {paths.display(status.path)}")
         if problems:
             print(f"ptogen: generated/ is stale ({len(problems)} file(s)); run `ptogen generate`", file=sys.stderr)
             return 1
@@ -47,7 +41,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     changed = generate.write(arches)
     for status in changed:
         verb = "removed" if status.state == "extra" else "wrote"
-        print(f"{verb} {_relative(status.path)}")
+        print(f"{verb} {paths.display(status.path)}")
     if not changed:
         print(f"generated/ already fresh for {', '.join(sorted(arches))}")
     return 0
@@ -106,7 +100,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"ptogen build: {error}", file=sys.stderr)
         return 1
     for path in result.regenerated:
-        print(f"regenerated {_relative(path)}")
+        print(f"regenerated {paths.display(path)}")
     shown: set[Path] = set()
     for (arch, runtime), found in sorted(result.artifacts.items()):
         rows: list[tuple[str, Path, str]] = []
@@ -121,10 +115,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         if not rows:
             continue
         name_width = max(len(name) for name, _, _ in rows)
-        path_width = max(len(_relative(path)) for _, path, _ in rows)
+        path_width = max(len(paths.display(path)) for _, path, _ in rows)
         print(f"\n{arch}/{sanitize.platform_dir(result.platform, result.sanitize)}/{runtime}:")
         for name, path, note in rows:
-            print(f"  {name:<{name_width}}  {_relative(path):<{path_width}}  {_size(path.stat().st_size):>10}{note}")
+            size = _size(path.stat().st_size)
+            print(f"  {name:<{name_width}}  {paths.display(path):<{path_width}}  {size:>10}{note}")
     if result.up_to_date:
         work = "everything up to date"
     else:
@@ -242,11 +237,11 @@ def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...]) -> int:
     returncode = subprocess.run(command, env=env, check=False).returncode
     found = sanitize.reports(log_dir)
     for report in found:
-        print(f"\n==== {_relative(report)}\n{report.read_text(errors='replace').rstrip()}")
+        print(f"\n==== {paths.display(report)}\n{report.read_text(errors='replace').rstrip()}")
     if found:
         print(f"\n{len(found)} sanitizer report(s) on {args.arch}/{variant}:")
         for report in found:
-            print(f"  {sanitize.summary(report)}  [{_relative(report)}]")
+            print(f"  {sanitize.summary(report)}  [{paths.display(report)}]")
         return 1
     if returncode < 0:
         print(f"\nthe sanitized run died of signal {-returncode} without a sanitizer report")
@@ -266,11 +261,11 @@ def cmd_new_arch(args: argparse.Namespace) -> int:
         print(f"ptogen new-arch: {error}", file=sys.stderr)
         return 1
     for path in made.files:
-        print(f"wrote {_relative(path)}")
+        print(f"wrote {paths.display(path)}")
     external = not paths.is_repo_arch(made.folder)
     arch_path = f" --arch-path {made.folder.parent}" if external else ""
     print(f"\n{args.name} generates what {args.source} generates (but its name). Next: edit "
-          f"{_relative(made.folder / 'arch.toml')}, then\n"
+          f"{paths.display(made.folder / 'arch.toml')}, then\n"
           f"  ptogen generate --arch {args.name}{arch_path}\n"
           f"  ptogen build --arch {args.name}{arch_path}\n"
           f"  ptogen test --arch {args.name}{arch_path}\n"

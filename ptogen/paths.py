@@ -67,3 +67,11 @@ def arch_generated_dir(name: str, folder: Path) -> Path:
 
 def runtimes_dir() -> Path:
     return project_root() / "runtimes"
+
+
+def display(path: Path) -> str:
+    """A path as a user reads it in messages: relative to the checkout when inside it."""
+    try:
+        return str(Path(path).relative_to(project_root()))
+    except ValueError:
+        return str(path)
