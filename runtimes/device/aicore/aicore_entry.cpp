@@ -8,21 +8,19 @@
 #include "pto/device/handshake.h"
 #include "pto/device/platform.h"
 #include "pto/device/variant.h"
+#include "pto/device/wait_budget.h"
 
 using namespace pto::device;
 
 namespace {
-
-// Waits are sliced so a core notices a fatal error raised elsewhere instead of waiting forever.
-constexpr uint64_t kWaitSliceNs = 50'000'000;
 
 // Waits for a boot handshake flag to leave 0; false if the run went fatal or the AICPU never answered
 // (its launch failed): a core does not outlive the device wait budget waiting for a partner.
 bool wait_flag_set(RuntimeCommon *common, volatile uint32_t *flag) {
     const uint64_t start = sys_counter();
     while (flag_read(flag) == 0) {
-        if (fatal_raised(common) || counter_ns(sys_counter() - start) > DEVICE_WAIT_BUDGET_NS) return false;
-        flag_wait_change(flag, 0, kWaitSliceNs);
+        if (fatal_raised(common) || wait_budget_spent(start)) return false;
+        flag_wait_change(flag, 0, DEVICE_WAIT_SLICE_NS);
     }
     return true;
 }
@@ -52,7 +50,7 @@ extern "C" void aicore_kernel_entry(void *packed_args) {
         if (word == AICORE_EXIT_SIGNAL) break;
         if (word == AICPU_IDLE_TASK_ID || word == last) {
             if (fatal_raised(common)) break;
-            reg_wait_change(regs, REG_SPR_DATA_MAIN_BASE, word, kWaitSliceNs);
+            reg_wait_change(regs, REG_SPR_DATA_MAIN_BASE, word, DEVICE_WAIT_SLICE_NS);
             continue;
         }
         reg_write(regs, REG_SPR_COND, cond_ack(word));

@@ -7,6 +7,7 @@
 #include "pto/device/handshake.h"
 #include "pto/device/platform.h"
 #include "pto/device/variant.h"
+#include "pto/device/wait_budget.h"  // counter_ns
 
 using namespace pto::device;
 

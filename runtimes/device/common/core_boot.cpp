@@ -4,6 +4,7 @@
 #include "platform_config.h"
 #include "pto/device/fatal.h"
 #include "pto/device/platform.h"
+#include "pto/device/wait_budget.h"
 
 namespace pto::device {
 
@@ -13,7 +14,7 @@ namespace {
 bool wait_flag(RuntimeCommon *common, volatile uint32_t *flag, uint32_t wanted, uint64_t start) {
     uint32_t value = flag_read(flag);
     while (value != wanted) {
-        if (fatal_raised(common) || counter_ns(sys_counter() - start) > DEVICE_WAIT_BUDGET_NS) return false;
+        if (fatal_raised(common) || wait_budget_spent(start)) return false;
         value = flag_wait_change(flag, value, DEVICE_WAIT_SLICE_NS);
     }
     return true;

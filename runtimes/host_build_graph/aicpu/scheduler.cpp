@@ -1,22 +1,57 @@
-// host_build_graph's AICPU schedulers. Every exec thread schedules: core c belongs to thread
-// c % aicpu_thread_num. A thread boots its cores, then loops: read each core's COND, retire finished
-// tasks (a successor whose last predecessor finished becomes ready), hand ready tasks of the core's kind
-// to cores with a free slot, and sleep on the device event when there is nothing to do. The run ends
-// when every task completed; each thread then sends EXIT to its cores.
+// host_build_graph's AICPU program: its policy for the shared dispatch loop (dispatch_loop.h) and the
+// per-run init. Every exec thread schedules, so core c belongs to thread c % aicpu_thread_num. The graph
+// is explicit and whole before the run starts: a finished task decrements its successors' fan-in from the
+// graph's edge list, a successor whose last predecessor finished becomes ready, and the run ends when every
+// task of the graph completed.
 #include <cstdint>
 
 #include "hbg/runtime.h"
 #include "kernel_args.h"
-#include "platform_config.h"
 #include "pto/device/collector.h"
-#include "pto/device/core_boot.h"
-#include "pto/device/core_slots.h"
-#include "pto/device/fatal.h"
+#include "pto/device/dispatch_loop.h"
 #include "pto/device/handshake.h"
-#include "pto/device/platform.h"
 #include "pto/device/variant.h"
 
 namespace pto::device {
+
+namespace {
+
+class GraphPolicy {
+public:
+    explicit GraphPolicy(Runtime *runtime) : runtime_(runtime) {}
+
+    static constexpr const char *kKnownTasks = "tasks";
+
+    bool done() const { return runtime_->completed.load(std::memory_order_acquire) >= runtime_->task_count; }
+    uint32_t completed() const { return static_cast<uint32_t>(runtime_->completed.load()); }
+    // The whole graph is known from the start.
+    uint32_t known() const { return static_cast<uint32_t>(runtime_->task_count); }
+
+    TaskIdentity identify(uint32_t id) const { return {runtime_->tasks[id].func_id, runtime_->tasks[id].core_type}; }
+
+    bool take_ready(uint32_t core_kind, uint32_t *id) {
+        int32_t ready;
+        if (!runtime_->ready[core_kind].pop(&ready)) return false;
+        *id = static_cast<uint32_t>(ready);
+        return true;
+    }
+
+    void retire(uint32_t id, SwimlaneWriter &swim) {
+        const hbg::Task &task = runtime_->tasks[id];
+        const int32_t *successors = &runtime_->successors[task.successor_begin];
+        swim.edges(id, successors, task.successor_count);
+        for (int e = 0; e < task.successor_count; ++e) {
+            hbg::Task &next = runtime_->tasks[successors[e]];
+            if (next.fanin.fetch_sub(1, std::memory_order_acq_rel) == 1) runtime_->ready[next.core_type].push(successors[e]);
+        }
+        runtime_->completed.fetch_add(1, std::memory_order_acq_rel);
+    }
+
+private:
+    Runtime *runtime_;
+};
+
+}  // namespace
 
 int aicpu_variant_init(const KernelArgs &args, Runtime *runtime) {
     // Seed the ready queues with every task no other task waits for.
@@ -47,92 +82,8 @@ int aicpu_variant_init(const KernelArgs &args, Runtime *runtime) {
 }
 
 int aicpu_variant_run(const KernelArgs &args, Runtime *runtime, int thread_index) {
-    RuntimeCommon *common = &runtime->common;
-    const int threads = common->aicpu_thread_num;
-    int cores[PLATFORM_MAX_CORES];
-    CoreSlots slots[PLATFORM_MAX_CORES];
-    int count = 0;
-    for (int core = thread_index; core < common->worker_count; core += threads) cores[count++] = core;
-    SwimlaneWriter swim(args, common->worker_count, thread_index);
-    DispatchTimes dispatched_at[PLATFORM_MAX_CORES];
-
-    const uint64_t boot_start = swim.now();
-    for (int i = 0; i < count; ++i) {
-        if (!boot_core(common, args, cores[i])) {
-            if (!fatal_raised(common))
-                raise_fatal(common, FATAL_BOOT_TIMEOUT, "AICore %d did not complete the boot handshake", cores[i]);
-            exit_cores(common, args, cores, i);  // only the cores that booted are there to answer
-            return common->fatal_code.load();
-        }
-    }
-    swim.phase(SWIM_SCHED_PHASE, PHASE_BOOT, boot_start, swim.now(), 0, static_cast<uint32_t>(count));
-    const bool single_issue = (args.enable_profiling_flag & PROFILING_FLAG_PMU) != 0;  // PMU counts one task at a time
-    uint64_t last_progress = sys_counter();
-    int last_completed = runtime->completed.load();
-    while (runtime->completed.load(std::memory_order_acquire) < runtime->task_count && !fatal_raised(common)) {
-        const uint32_t epoch = event_epoch();
-        bool progress = false;
-        const uint64_t pass_start = swim.now();
-        uint32_t retired = 0, dispatched = 0;
-        for (int i = 0; i < count; ++i) {
-            const uint64_t base = core_base(args, cores[i]);
-            uint32_t finished[2];
-            bool protocol_error = false;
-            const int n = slots[i].observe(reg_read(base, REG_SPR_COND), finished, &protocol_error);
-            if (protocol_error) {
-                raise_fatal(common, FATAL_PROTOCOL, "AICore %d acknowledged a task word nobody dispatched to it", cores[i]);
-                break;
-            }
-            const uint64_t observed_at = swim.now();
-            for (int k = 0; k < n; ++k) {
-                const hbg::Task &task = runtime->tasks[finished[k]];
-                if (swim.tasks()) {
-                    swim.task(finished[k], task.func_id, cores[i], task.core_type, dispatched_at[i].take(finished[k]), observed_at);
-                    swim.edges(finished[k], &runtime->successors[task.successor_begin], task.successor_count);
-                    ++retired;
-                }
-                for (int e = 0; e < task.successor_count; ++e) {
-                    const int32_t next = runtime->successors[task.successor_begin + e];
-                    if (runtime->tasks[next].fanin.fetch_sub(1, std::memory_order_acq_rel) == 1)
-                        runtime->ready[runtime->tasks[next].core_type].push(next);
-                }
-                runtime->completed.fetch_add(1, std::memory_order_acq_rel);
-                progress = true;
-            }
-            const uint32_t kind = common->workers[cores[i]].core_type;
-            int32_t id;
-            if (slots[i].can_accept(single_issue) && runtime->ready[kind].pop(&id)) {
-                if (swim.tasks()) {
-                    dispatched_at[i].put(static_cast<uint32_t>(id), swim.now(), slots[i].running);
-                    ++dispatched;
-                }
-                slots[i].dispatched(static_cast<uint32_t>(id));
-                reg_write(base, REG_SPR_DATA_MAIN_BASE, static_cast<uint32_t>(id));
-                progress = true;
-            }
-        }
-        if (progress) {
-            swim.phase(SWIM_SCHED_PHASE, PHASE_COMPLETE, pass_start, swim.now(), 0, retired, dispatched);
-            event_signal();  // other threads may own idle cores for what just became ready
-            continue;
-        }
-        const int completed = runtime->completed.load();
-        if (completed != last_completed) {
-            last_completed = completed;
-            last_progress = sys_counter();
-        } else if (counter_ns(sys_counter() - last_progress) > DEVICE_WAIT_BUDGET_NS) {
-            raise_fatal(common, FATAL_HANG, "no task finished for %llu ms: %d of %d completed",
-                        static_cast<unsigned long long>(DEVICE_WAIT_BUDGET_NS / 1000000ull), completed, runtime->task_count);
-            break;
-        }
-        const uint64_t idle_start = swim.now();
-        event_wait(epoch, DEVICE_WAIT_SLICE_NS);
-        swim.phase(SWIM_SCHED_PHASE, PHASE_IDLE, idle_start, swim.now());
-    }
-    const uint64_t exit_start = swim.now();
-    exit_cores(common, args, cores, count);
-    swim.phase(SWIM_SCHED_PHASE, PHASE_EXIT, exit_start, swim.now(), 0, static_cast<uint32_t>(count));
-    return fatal_raised(common) ? common->fatal_code.load() : 0;
+    GraphPolicy policy(runtime);
+    return run_dispatch_loop(args, &runtime->common, thread_index, runtime->common.aicpu_thread_num, policy);
 }
 
 }  // namespace pto::device

@@ -21,15 +21,19 @@
 #include "pto/device/collector.h"
 #include "pto/device/fatal.h"
 #include "pto/device/platform.h"
+#include "pto/device/wait_budget.h"
 
 namespace trb {
 
+using pto::device::DEVICE_WAIT_BUDGET_S;
+using pto::device::DEVICE_WAIT_SLICE_NS;
 using pto::device::event_epoch;
 using pto::device::event_signal;
 using pto::device::event_wait;
 using pto::device::fatal_raised;
 using pto::device::raise_fatal;
 using pto::device::sys_counter;
+using pto::device::wait_budget_spent;
 using namespace pto;  // collector record types
 using pto::device::CollectorLane;
 using pto::device::SwimlaneWriter;
@@ -94,12 +98,12 @@ struct Orchestrator : TrbRuntime {
             if (completed != last_completed) {
                 last_completed = completed;
                 since = sys_counter();
-            } else if (counter_ns(sys_counter() - since) > kHangBudgetNs) {
+            } else if (wait_budget_spent(since)) {
                 raise_fatal(common, pto::device::FATAL_HANG, "orchestrator: no task finished for %.1f s while waiting for %s (%u of %u completed)",
-                            static_cast<double>(kHangBudgetNs) / 1e9, what, completed, next_id);
+                            DEVICE_WAIT_BUDGET_S, what, completed, next_id);
                 return false;
             }
-            event_wait(epoch, kWaitSliceNs);
+            event_wait(epoch, DEVICE_WAIT_SLICE_NS);
         }
     }
 

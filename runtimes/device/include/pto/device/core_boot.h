@@ -9,9 +9,6 @@
 
 namespace pto::device {
 
-// How long one wait on the device lasts before the waiter re-checks for a fatal error.
-constexpr uint64_t DEVICE_WAIT_SLICE_NS = 20'000'000ull;
-
 // The base of logical core `core`'s register block, from the run's register table.
 inline uint64_t core_base(const KernelArgs &args, int core) { return reinterpret_cast<const uint64_t *>(args.regs)[core]; }
 

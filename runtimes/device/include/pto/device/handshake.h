@@ -36,17 +36,6 @@ constexpr uint32_t COND_EXITED = cond_fin(0x7FFFFFFEu);
 
 enum CoreKind : uint32_t { CORE_AIC = 0, CORE_AIV = 1 };
 
-// How long a device-side wait may last before the device program declares the run lost (a core that never
-// boots, no task finishing anywhere, a core that never exits). It is shorter than the host's per-run stream
-// fence, so a run that cannot finish ends with the device program's own named fatal error and every device
-// thread gone, instead of a host timeout with AICPU threads still waiting behind it.
-constexpr uint64_t DEVICE_WAIT_BUDGET_NS = static_cast<uint64_t>(PLATFORM_STREAM_SYNC_TIMEOUT_MS) * 1000000ull * 3 / 4;
-
-// System-counter ticks as nanoseconds, at the arch's counter frequency.
-inline uint64_t counter_ns(uint64_t ticks) {
-    return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / static_cast<double>(PLATFORM_PROF_SYS_CNT_FREQ));
-}
-
 struct alignas(64) Handshake {
     volatile uint32_t aicpu_ready;
     volatile uint32_t aicore_done;      // logical id + 1 once the core is serving
@@ -60,7 +49,7 @@ struct alignas(64) Handshake {
 // Fatal codes a device program reports through RuntimeCommon::fatal_code.
 enum FatalCode : int32_t {
     FATAL_NONE = 0,
-    FATAL_HANG = 1,           // no progress within the runtime's hang budget
+    FATAL_HANG = 1,           // no task finished within the device wait budget (wait_budget.h)
     FATAL_BAD_TASK = 2,       // a task names no kernel or an impossible core
     FATAL_PROTOCOL = 3,       // a core answered with a word nobody dispatched
     FATAL_REPORTED = 4,       // a kernel or orchestration reported a fatal error
