@@ -2,7 +2,7 @@
 // DeviceRunner of arch a5, collectors: which collectors a run enables, how their regions are
 // sized, reached and armed, and what a run leaves behind (the drain is device_runner_collector_drain.cpp).
 // Shared by every arch: an arch differs here through platform_config.h, kernel_args.h, and the strategies
-// its arch.toml chooses for collector_memory and collector_lifetime (a hook may replace either; see "hook:").
+// its arch.toml chooses for collector_memory and collector_lifetime (or a hook; see "hook:" below).
 #include "device_runner.h"
 
 #include <cstdlib>
@@ -72,6 +72,9 @@ uint32_t DeviceRunner::profiling_flag(const RunConfig &config) const {
 // fields (a lane's `consumed`). It runs on the drain thread too: pull and push return a runtime error code
 // and never call fail(). Reads are ordered (the header's `written` before the records it covers), and a push
 // comes after the pulls before it (the slots are freed only after their records were copied).
+// hook: collector_memory, whose default is the strategy arch.toml chooses; an arch's hook defines the four
+// functions itself only for a memory mode no strategy covers.
+
 // Collector memory "copy_back": a region is plain device memory, kept while it is big enough; the drain
 // copies just the bytes it needs out of it (and `consumed` into it) with rtMemcpy, and each copy completes
 // before the next starts, which is the order the drain needs.
@@ -172,6 +175,8 @@ int DeviceRunner::collectors_prepare(const RunConfig &config, int num_aicore, in
 }
 
 // What a run leaves behind, on every path out of it (after the drain stopped and the streams were fenced).
+// hook: collector_lifetime, whose default is the strategy arch.toml chooses.
+
 // Collector lifetime "across_runs": regions stay for the next run that enables them and are released at
 // finalize; only the per-run enable state is cleared.
 void DeviceRunner::collectors_after_run() {
