@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import statistics
 import subprocess
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ptogen import build, generate, newarch, paths, sanitize, toolchains
-from ptogen.arch import Arch, ArchError, load_all
+from ptogen.arch import Arch, ArchError, load_all, model
 from ptogen.trace import cli as trace_cli
 
 
@@ -49,7 +50,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     arches = _select(load_all(), args.arch)
-    header = ("arch", "blocks", "cores", "aicpu", "counter", "pmu", "dep_gen", "ffts", "kargs copy", "hooks")
+    header = (
+        "arch", "blocks", "cores", "aicpu", "counter", "pmu", "dep_gen", "ffts", "kargs copy", "strategies", "hooks"
+    )
     rows = [header]
     for name, arch in sorted(arches.items()):
         hooks = sorted(block for hook in arch.hooks for block in hook.blocks)
@@ -64,13 +67,17 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "yes" if arch.features.dep_gen else "no",
                 "yes" if arch.features.ffts else "no",
                 arch.kernel_args.device_copy.replace("_", " "),
-                ", ".join(hooks) or "(defaults)",
+                ", ".join(arch.strategy_choices.values()),
+                ", ".join(hooks) or "(none)",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
-    print("\naicpu = scheduling/launched threads; kargs copy = when the device KernelArgs copy is made")
+    print(
+        "\naicpu = scheduling/launched threads; kargs copy = when the device KernelArgs copy is made;"
+        f" strategies = {', '.join(f.name for f in dataclasses.fields(model.Strategies))}"
+    )
     return 0
 
 

@@ -259,6 +259,7 @@ def scaffold(name: str, source: str, into: Path | None = None) -> Scaffold:
         staged = staging / name
         staged.mkdir()
         for filename, text in contents.items():
+            (staged / filename).parent.mkdir(parents=True, exist_ok=True)  # a hook file mirrors its base's path
             (staged / filename).write_text(text)
         loader.load_arch(staged, templates)
         staged.rename(target)

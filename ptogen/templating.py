@@ -1,9 +1,13 @@
 """The Jinja side of generation: which base templates exist, which hooks they declare, and the environment.
 
 A base template is a whole C++ file with named holes (`{% block name %}default{% endblock %}`); an arch's
-hook file for it `{% extends %}` it and overrides some holes. Base templates live at the top of
-`templates/`; hook files are reached under the `hooks/` prefix of the arch being rendered, so one hook
-folder can sit anywhere (a copy in a temporary directory renders exactly like the original).
+hook file for it `{% extends %}` it and overrides some holes. Base templates live under `templates/` (the
+DeviceRunner's topics under `templates/device_runner/`); an arch's hook file sits at the same relative path
+in its folder, and is reached under the `hooks/` prefix of the arch being rendered, so one hook folder can
+sit anywhere (a copy in a temporary directory renders exactly like the original).
+
+A strategy is `templates/strategies/<decision>/<choice>.cpp.j2`; a base template includes it with
+`{% include strategy.<decision> %}`, and `strategy` maps each decision to the template of the arch's choice.
 """
 
 from __future__ import annotations
@@ -27,13 +31,34 @@ class Output:
 
 
 # One entry per emitted file; the order is the order of `ptogen generate`'s report.
+# The DeviceRunner's topics, in the order its generated sources read: templates/device_runner/<topic>.cpp.j2
+# renders to generated/<arch>/device_runner_<topic>.cpp.
+DEVICE_RUNNER_TOPICS = (
+    "errors",
+    "init",
+    "bootstrap",
+    "memory",
+    "callables",
+    "launches",
+    "collectors",
+    "collector_drain",
+    "run",
+    "finalize",
+)
 OUTPUTS: tuple[Output, ...] = (
     Output("platform_config.h.j2", "platform_config.h"),
     Output("kernel_args.h.j2", "kernel_args.h"),
     Output("device_runner.h.j2", "device_runner.h"),
-    Output("device_runner.cpp.j2", "device_runner.cpp"),
+    *(Output(f"device_runner/{topic}.cpp.j2", f"device_runner_{topic}.cpp") for topic in DEVICE_RUNNER_TOPICS),
     Output("c_api.cpp.j2", "pto_runtime_c_api.cpp"),
 )
+STRATEGIES_DIR = "strategies"
+STRATEGY_NAME = "strategy"  # the context variable a base template includes strategies through
+
+
+def strategy_template(decision: str, choice: str) -> str:
+    """The template implementing one choice of one strategy decision."""
+    return f"{STRATEGIES_DIR}/{decision}/{choice}.cpp.j2"
 
 
 def _hex(value: int, width: int = 0) -> str:
@@ -64,16 +89,41 @@ def block_names(ast: nodes.Template) -> dict[str, int]:
     return {block.name: block.lineno for block in ast.find_all(nodes.Block)}
 
 
+def strategies_included(ast: nodes.Template) -> tuple[str, ...]:
+    """The strategy decisions a parsed template includes (`{% include strategy.<decision> %}`), in order."""
+    found: list[str] = []
+    for include in ast.find_all(nodes.Include):
+        target = include.template
+        names_a_strategy = isinstance(target, nodes.Getattr) and isinstance(target.node, nodes.Name)
+        if names_a_strategy and target.node.name == STRATEGY_NAME and target.attr not in found:
+            found.append(target.attr)
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class _BaseInfo:
+    hooks: dict[str, frozenset[str]]  # base template -> hook blocks it declares
+    strategies: dict[str, tuple[str, ...]]  # base template -> strategy decisions it includes
+
+
 @cache
-def _declared_hooks_cached(templates: Path) -> dict[str, frozenset[str]]:
+def _base_info_cached(templates: Path) -> _BaseInfo:
     env = make_environment(templates=templates)
-    declared: dict[str, frozenset[str]] = {}
+    hooks: dict[str, frozenset[str]] = {}
+    strategies: dict[str, tuple[str, ...]] = {}
     for output in OUTPUTS:
         source, filename, _ = env.loader.get_source(env, output.template)
-        declared[output.template] = frozenset(block_names(env.parse(source, output.template, filename)))
-    return declared
+        ast = env.parse(source, output.template, filename)
+        hooks[output.template] = frozenset(block_names(ast))
+        strategies[output.template] = strategies_included(ast)
+    return _BaseInfo(hooks, strategies)
 
 
 def declared_hooks(templates: Path | None = None) -> dict[str, frozenset[str]]:
     """Base template name -> the hook blocks it declares (what an arch may override)."""
-    return _declared_hooks_cached((templates or paths.templates_dir()).resolve())
+    return _base_info_cached((templates or paths.templates_dir()).resolve()).hooks
+
+
+def included_strategies(templates: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Base template name -> the strategy decisions it includes (named in its generated file's marker)."""
+    return _base_info_cached((templates or paths.templates_dir()).resolve()).strategies

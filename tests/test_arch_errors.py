@@ -130,9 +130,31 @@ def test_toml_syntax_error(arch_copy):
     assert problem.line == line_of(toml, "cond = =")
 
 
+FINALIZE = "device_runner/finalize.cpp.j2"
+
+
+def hook_file(folder: Path) -> Path:
+    """Gives the arch a hook file for the finalize topic (at the base's path, as the loader requires) that
+    overrides device_reset with the base default plus a line; returns it."""
+    path = folder / FINALIZE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'{{% extends "{FINALIZE}" %}}\n'
+        "{% block device_reset %}\n    // before the reset\n{{ super() }}\n{% endblock %}\n"
+    )
+    return path
+
+
+def test_a_hook_file_at_its_base_path_loads(arch_copy):
+    folder = arch_copy()
+    hook_file(folder)
+    hook = load_arch(folder).hook_overrides(FINALIZE)
+    assert hook is not None and hook.blocks == ("device_reset",) and hook.path == f"hooks/{FINALIZE}"
+
+
 def test_override_of_an_undeclared_hook(arch_copy):
     folder = arch_copy()
-    hooks = folder / "device_runner.cpp.j2"
+    hooks = hook_file(folder)
     edit(hooks, "{% block device_reset %}", "{% block device_rest %}")
     problem, message = only_problem(folder)
     assert (problem.path, problem.key) == (hooks, "device_rest")
@@ -142,23 +164,24 @@ def test_override_of_an_undeclared_hook(arch_copy):
 
 def test_hook_file_for_no_base_template(arch_copy):
     folder = arch_copy()
-    (folder / "device_runer.cpp.j2").write_text('{% extends "device_runer.cpp.j2" %}\n')
+    (folder / "device_runner").mkdir()
+    (folder / "device_runner" / "finalise.cpp.j2").write_text('{% extends "device_runner/finalise.cpp.j2" %}\n')
     problem, message = only_problem(folder)
-    assert problem.key == "device_runer.cpp.j2" and "did you mean 'device_runner.cpp.j2'?" in message
+    assert problem.key == "device_runner/finalise.cpp.j2" and f"did you mean {FINALIZE!r}?" in message
 
 
 def test_hook_file_must_extend_its_base(arch_copy):
     folder = arch_copy()
-    hooks = folder / "device_runner.cpp.j2"
-    edit(hooks, '{% extends "device_runner.cpp.j2" %}', '{% extends "device_runner.h.j2" %}')
+    hooks = hook_file(folder)
+    edit(hooks, f'{{% extends "{FINALIZE}" %}}', '{% extends "device_runner.h.j2" %}')
     problem, message = only_problem(folder)
     assert (problem.key, problem.line) == ("extends", 1)
-    assert 'must extend "device_runner.cpp.j2"' in message
+    assert f'must extend "{FINALIZE}"' in message
 
 
 def test_code_outside_hook_blocks_is_refused(arch_copy):
     folder = arch_copy()
-    hooks = folder / "device_runner.cpp.j2"
+    hooks = hook_file(folder)
     hooks.write_text(hooks.read_text() + "\n{% if true %}stray{% endif %}\n")
     problem, message = only_problem(folder)
     assert problem.line == len(hooks.read_text().splitlines())
@@ -169,7 +192,7 @@ def test_all_problems_are_reported_together(arch_copy):
     folder = arch_copy()
     edit(folder / "arch.toml", "cond = 0x4C8", 'cond = "x"')
     edit(folder / "arch.toml", "ffts = true", "fts = true")
-    edit(folder / "device_runner.cpp.j2", "{% block device_reset %}", "{% block device_rest %}")
+    edit(hook_file(folder), "{% block device_reset %}", "{% block device_rest %}")
     with pytest.raises(ArchError) as caught:
         load_arch(folder)
     keys = {p.key for p in caught.value.problems}

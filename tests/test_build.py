@@ -153,7 +153,7 @@ def test_second_build_is_a_no_op(builds):
 def test_compile_commands_lists_the_generated_runner_with_project_flags(builds):
     database = ROOT / "build" / "compile_commands.json"
     entries = json.loads(database.read_text())
-    runner = str(ROOT / "generated" / ARCH / "device_runner.cpp")
+    runner = str(ROOT / "generated" / ARCH / "device_runner_run.cpp")
     commands = [entry["command"] for entry in entries if entry["file"] == runner]
     assert commands, f"{runner} not in {database}"
     for flag in ("-std=c++17", "-O2", "-g", "-fPIC", "-Wall", "-Wextra", "-Werror", "-pthread"):

@@ -46,7 +46,7 @@ def test_check_lists_stale_and_missing_files_and_fails(project_copy: Path):
 
 
 def test_generate_repairs_and_then_check_passes(project_copy: Path):
-    edited = project_copy / "generated" / "a2a3" / "device_runner.cpp"
+    edited = project_copy / "generated" / "a2a3" / "device_runner_run.cpp"
     edited.write_text("stale\n")
     assert ptogen("generate", "--arch", "a2a3", root=project_copy).returncode == 0
     result = ptogen("generate", "--check", root=project_copy)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 import subprocess
+import typing
 
 import pytest
 
 from ptogen import generate, paths, templating
-from ptogen.arch import load_all
+from ptogen.arch import load_all, model
 from ptogen.arch.loader import load_arch
 
 ARCHES = sorted(load_all())
@@ -70,3 +73,47 @@ def test_arches_differ_only_through_hook_folders(arch_copy):
     for filename, text in original.items():
         expected = text.replace("a2a3", "zz9").replace("templates/arches/zz9/", "$PTOGEN_ARCH_PATH/zz9/")
         assert copy[filename] == expected, filename
+
+
+def test_a_hook_may_extend_its_default_with_super(arch_copy):
+    """A hook file at its base's path overrides one block; `{{ super() }}` keeps the base default inside it, and
+    the generated file's marker names the hook file."""
+    folder = arch_copy("zz9")
+    hook = folder / "device_runner" / "finalize.cpp.j2"
+    hook.parent.mkdir()
+    hook.write_text(
+        '{% extends "device_runner/finalize.cpp.j2" %}\n'
+        "{% block device_reset %}\n    // zz9: before the reset\n{{ super() }}\n{% endblock %}\n"
+    )
+    original = generate.render_arch(load_all()["a2a3"], paths.arches_dir() / "a2a3")["device_runner_finalize.cpp"]
+    text = generate.render_arch(load_arch(folder), folder)["device_runner_finalize.cpp"]
+    assert " + $PTOGEN_ARCH_PATH/zz9/device_runner/finalize.cpp.j2. Do not edit" in text.splitlines()[0]
+    default_body = original.split("int DeviceRunner::device_reset() {\n")[1].split("\n}\n")[0]
+    assert "rtDeviceReset" in default_body
+    assert "int DeviceRunner::device_reset() {\n    // zz9: before the reset\n" + default_body + "\n" in text
+
+
+def test_every_strategy_choice_is_a_template_and_every_decision_is_used():
+    hints = typing.get_type_hints(model.Strategies, globalns=vars(model))
+    used = {decision for decisions in templating.included_strategies().values() for decision in decisions}
+    for field in dataclasses.fields(model.Strategies):
+        assert field.name in used, f"no base template includes strategy.{field.name}"
+        for choice in typing.get_args(hints[field.name]):
+            path = paths.templates_dir() / templating.strategy_template(field.name, choice)
+            assert path.is_file(), f"{field.name} = {choice!r} has no template {path}"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_the_marker_names_the_strategies_the_arch_chose(arch):
+    choices = load_all()[arch].strategy_choices
+    first_line = (paths.generated_dir() / arch / "device_runner_collectors.cpp").read_text().splitlines()[0]
+    for decision in ("collector_memory", "collector_lifetime"):
+        assert f"templates/strategies/{decision}/{choices[decision]}.cpp.j2" in first_line
+
+
+def test_base_templates_do_not_branch_on_the_arch():
+    """An arch decision is a constant, a constexpr flag, a strategy or a hook: never a branch in a base template."""
+    for path in paths.templates_dir().rglob("*.j2"):
+        if paths.arches_dir() in path.parents:
+            continue
+        assert not re.search(r"\{%-?\s*if\s+arch\.", path.read_text()), path

@@ -57,7 +57,8 @@ def test_scaffold_generates_what_its_source_generates_but_the_name(tmp_path: Pat
     expected = generate.render_arch(dataclasses.replace(original, name="zz9"), paths.arches_dir() / source)
     rendered = generate.render_arch(copy, made.folder)
     for filename, text in expected.items():
-        assert rendered[filename] == text.replace("templates/arches/zz9/", "$PTOGEN_ARCH_PATH/zz9/"), filename
+        # Only the first line may differ: the scaffold's marker also names the hook files it was given.
+        assert rendered[filename].split("\n", 1)[1] == text.split("\n", 1)[1], filename
 
 
 def test_every_constant_is_present_under_its_documentation(tmp_path: Path):
@@ -85,14 +86,17 @@ def test_every_declared_hook_is_present_and_commented(tmp_path: Path):
         blocks = newarch.top_level_blocks(text)
         assert set(blocks) == set(hooks)
         base = newarch.top_level_blocks((paths.templates_dir() / template).read_text())
-        source = newarch.top_level_blocks((paths.arches_dir() / "a5" / template).read_text())
+        source_file = paths.arches_dir() / "a5" / template
+        source = newarch.top_level_blocks(source_file.read_text()) if source_file.is_file() else {}
         for name in hooks:
             if name in source:
                 assert blocks[name] == source[name] and f"{{# override: {name} " in text
             else:
                 assert blocks[name] == base[name] and f"{{# default: {name} " in text
-    declared = templating.declared_hooks()["device_runner.cpp.j2"]
-    assert load_arch(folder).hook_overrides("device_runner.cpp.j2").blocks == tuple(sorted(declared))
+    arch = load_arch(folder)
+    for template, declared in templating.declared_hooks().items():
+        if declared:
+            assert arch.hook_overrides(template).blocks == tuple(sorted(declared))
 
 
 def test_block_extraction_keeps_tags_nesting_and_ignores_commented_tags():

@@ -68,6 +68,28 @@ struct ArenaRegion {
     size_t size = 0;
 };
 
+// The three static arena regions, by name: separate allocations, because together they can exceed the
+// largest contiguous block.
+struct StaticArenas {
+    ArenaRegion gm_heap{"gm_heap"};
+    ArenaRegion gm_sm{"gm_sm"};
+    ArenaRegion runtime_arena{"runtime_arena"};
+    std::array<ArenaRegion *, 3> all() { return {&gm_heap, &gm_sm, &runtime_arena}; }
+};
+
+// The per-run device data whose storage persists across runs (see DeviceSlot).
+struct RunSlots {
+    DeviceSlot runtime_image;       // the runtime variant's Runtime image
+    DeviceSlot kernel_args;         // the KernelArgs device copy the AICore launch reads
+    DeviceSlot register_table;      // per-core control register bases
+    DeviceSlot pmu_register_table;  // per-core PMU register bases
+    DeviceSlot swimlane_table;      // per-core swimlane lanes, where the AICore writes its own
+    DeviceSlot pmu_ring_table;      // per-core PMU lanes, where the AICore writes its own
+    std::array<DeviceSlot *, 6> all() {
+        return {&runtime_image, &kernel_args, &register_table, &pmu_register_table, &swimlane_table, &pmu_ring_table};
+    }
+};
+
 // One collector's device region, the host view the arch reads it through, and what the host drained from
 // its lanes during the current run.
 struct CollectorRegion {
@@ -81,6 +103,28 @@ struct CollectorRegion {
     std::vector<std::vector<uint8_t>> lane_records{};  // drained records, per lane, in order
     std::vector<uint64_t> lane_consumed{};             // records drained per lane (published as `consumed`)
     std::vector<CollectorLaneHeader> lane_last{};      // each lane's header as last read
+};
+
+// Every collector of a runner, one per CollectorKind, looked up by kind; iteration goes in kind order.
+class CollectorSet {
+public:
+    CollectorRegion &operator[](CollectorKind kind) { return regions_[static_cast<size_t>(kind)]; }
+    const CollectorRegion &operator[](CollectorKind kind) const { return regions_[static_cast<size_t>(kind)]; }
+    CollectorRegion *begin() { return regions_.data(); }
+    CollectorRegion *end() { return regions_.data() + regions_.size(); }
+    const CollectorRegion *begin() const { return regions_.data(); }
+    const CollectorRegion *end() const { return regions_.data() + regions_.size(); }
+
+private:
+    // Listed in CollectorKind order: a kind's value is its index.
+    static_assert(static_cast<int>(CollectorKind::DEP_GEN) == kCollectorKindCount - 1, "one region per kind, in order");
+    std::array<CollectorRegion, kCollectorKindCount> regions_{{
+        {CollectorKind::L2_SWIMLANE, "l2_swimlane"},
+        {CollectorKind::DUMP_TENSOR, "dump_tensor"},
+        {CollectorKind::PMU, "pmu"},
+        {CollectorKind::SCOPE_STATS, "scope_stats"},
+        {CollectorKind::DEP_GEN, "dep_gen"},
+    }};
 };
 
 // The host thread that drains the collector lanes while a run is in flight (one per run, joined by the run).
@@ -123,14 +167,9 @@ public:
     std::string last_error() const;
 
 private:
-    // Bodies of the public entry points, run under the lock; the public functions add settle().
-    int init_locked(int device_id, const uint8_t *aicpu, size_t aicpu_size, const uint8_t *aicore, size_t aicore_size,
-                    const uint8_t *dispatcher, size_t dispatcher_size);
-    int prepare_callable_locked(int32_t callable_id, const ChipCallable *callable);
-    int unregister_callable_locked(int32_t callable_id);
-    int run_prepared_locked(void *runtime_buffer, int32_t callable_id, const ChipStorageTaskArgs *args,
-                            const RunConfig &config, PtoRunTiming *timing);
-    int finalize_locked();
+    // Each group below is one topic: its functions are defined in generated device_runner_<topic>.cpp
+    // (templates/device_runner/<topic>.cpp.j2), and the state listed with it is the state it owns.
+    // Persistent state lives until finalize; per-run state is rebuilt by every run_prepared.
 
     // ---- errors ----
     // Every public entry begins with begin_entry() and returns settle(rc): the rc of its first recorded
@@ -141,16 +180,43 @@ private:
     int fail_cann(const char *call, int cann_rc, const char *context);
     int fail_driver(const char *call, int driver_rc, const char *context);
     int check_usable(const char *entry);  // 0, or PTO_ERR_STATE with a message naming `entry`
+    static int negated(int cann_rc);      // a CANN rc as the C API returns it (< 0)
+    mutable std::mutex api_mutex_;
+    std::string last_error_;
+    int first_rc_ = 0;  // rc of the current entry point's first recorded failure
 
-    // ---- device attach and eager init ----
+    // ---- init: device attach and eager init ----
+    int init_locked(int device_id, const uint8_t *aicpu, size_t aicpu_size, const uint8_t *aicore, size_t aicore_size,
+                    const uint8_t *dispatcher, size_t dispatcher_size);
     int attach_current_thread(int device_id);
     int ensure_device_initialized();
     int create_streams();
+    int device_id_ = -1;
+    bool op_timeout_configured_ = false;
+    bool initialized_ = false;  // simpler_init succeeded
+    bool finalized_ = false;    // finalize ran; the context is spent
+    bool acl_ready_ = false;    // ensure_acl_ready opened an ACL session (PLATFORM_HAS_ACL_SESSION only)
+    RunStream stream_aicpu_{"AICPU"};
+    RunStream stream_aicore_{"AICore"};
+
+    // ---- bootstrap: the AICPU program on the device, and its entry handles ----
     int bootstrap_aicpu_program();
     int resolve_aicpu_entries();
     int init_device_args();
+    static constexpr const char *kAicpuInitSymbol = "simpler_aicpu_init";
+    static constexpr const char *kAicpuExecSymbol = "simpler_aicpu_exec";
+    std::vector<uint8_t> aicpu_so_binary_;      // released once the AICPU program is bootstrapped
+    std::vector<uint8_t> dispatcher_so_binary_; // released once the AICPU program is bootstrapped
+    std::vector<uint8_t> aicore_kernel_binary_; // kept: the AICore registration is lazy
+    uint64_t aicpu_fingerprint_ = 0;
+    rtBinHandle aicpu_binary_handle_ = nullptr;
+    rtFuncHandle aicpu_init_entry_ = nullptr;
+    rtFuncHandle aicpu_exec_entry_ = nullptr;
+    std::string aicpu_op_json_path_;
+    bool binaries_loaded_ = false;
+    void *device_args_dev_ = nullptr;
 
-    // ---- memory ----
+    // ---- memory: allocations, copies, per-run slots and the static arenas ----
     int allocate(size_t size, void **out, const char *what);
     int copy_to_device(void *dev, const void *host, size_t size);
     int copy_from_device(void *host, const void *dev, size_t size);
@@ -166,8 +232,12 @@ private:
     void *acquire_pooled_runtime_arena() const;
     void *host_staging(size_t size);
     HostApi host_api();
+    MemoryAllocator mem_alloc_;
+    StaticArenas arenas_;
+    RunSlots slots_;
+    std::vector<uint8_t> host_staging_;
 
-    // ---- callable registry ----
+    // ---- callables: the registry of prepared callables ----
     struct CallableState {
         std::vector<uint8_t> header;           // host copy of the ChipCallable header
         CallableArtifacts artifacts{};
@@ -183,13 +253,21 @@ private:
         size_t size = 0;
         int refcount = 0;
     };
+    int prepare_callable_locked(int32_t callable_id, const ChipCallable *callable);
+    int unregister_callable_locked(int32_t callable_id);
     int upload_chip_callable_buffer(const ChipCallable *callable, void **dev_out);
     int register_orch_so(CallableState &state, const ChipCallable *callable);
     void release_callable(CallableState &state);
     int first_sighting(int32_t callable_id) const;
     void note_aicpu_load(int32_t callable_id);
+    std::unordered_map<uint64_t, ChipCallableBuffer> chip_callable_buffers_;
+    std::unordered_map<uint64_t, OrchSoBuffer> orch_so_buffers_;
+    std::unordered_map<int32_t, CallableState> callables_;
+    std::unordered_set<int32_t> aicpu_seen_callable_ids_;
+    size_t aicpu_dlopen_total_ = 0;
+    size_t host_dlopen_total_ = 0;
 
-    // ---- launches ----
+    // ---- launches: block dim, register tables, the two launches and the stream fence ----
     int query_max_block_dim(int *max_block_dim);
     int resolve_block_dim(int requested, int *resolved);
     int query_core_register_bases(RegisterKind kind, int block_dim, int num_aicore, std::vector<uint64_t> &bases);
@@ -201,17 +279,14 @@ private:
     void fence_pending_streams();
     void explain_device_fatal();
     int check_streams_usable() const;
-    int validate_task_args(const ChipStorageTaskArgs &args);
+    void *aicore_bin_handle_ = nullptr;  // registered once, on the first AICore launch
 
-    // ---- collectors ----
+    // ---- collectors: regions, their memory, and what a run enables ----
     CollectorGeometry collector_geometry(CollectorKind kind, int num_aicore, int aicpu_threads) const;
     static CollectorGeometry collector_geometry_default(CollectorKind kind, uint32_t cores, uint32_t threads);
     bool collector_enabled(CollectorKind kind, const RunConfig &config) const;
+    uint32_t profiling_flag(const RunConfig &config) const;
     int collectors_prepare(const RunConfig &config, int num_aicore, int aicpu_threads);
-    int collectors_start(const RunConfig &config);
-    int collectors_collect(const RunConfig &config);
-    void collectors_stop_drain();
-    int collectors_drain_pass(std::string *why);
     void collectors_after_run();
     void collectors_release_all();
     int collector_region_acquire(CollectorRegion &region, size_t bytes);
@@ -219,70 +294,30 @@ private:
     int collector_region_pull(const CollectorRegion &region, uint64_t offset, void *out, size_t bytes);
     int collector_region_push(CollectorRegion &region, uint64_t offset, const void *in, size_t bytes);
     void collector_region_release(CollectorRegion &region);
-    uint32_t profiling_flag(const RunConfig &config) const;
+    CollectorSet collectors_;
 
-    // ---- finalize ----
-    int destroy_stream(RunStream &stream);
-    int finalize_common();
-    int device_reset();
+    // ---- collector drain: the drain thread, and the export after the run ----
+    int collectors_start(const RunConfig &config);
+    void collectors_stop_drain();
+    int collectors_drain_pass(std::string *why);
+    int collectors_collect(const RunConfig &config);
+    CollectorDrain drain_;
 
-    // State. Persistent state lives until finalize; per-run state is rebuilt by every run_prepared.
-    mutable std::mutex api_mutex_;
-    std::string last_error_;
-    int first_rc_ = 0;  // rc of the current entry point's first recorded failure
-    int device_id_ = -1;
-    bool op_timeout_configured_ = false;
-    bool initialized_ = false;  // simpler_init succeeded
-    bool finalized_ = false;    // finalize ran; the context is spent
-    bool acl_ready_ = false;
-
-    std::vector<uint8_t> aicpu_so_binary_;      // released once the AICPU program is bootstrapped
-    std::vector<uint8_t> dispatcher_so_binary_; // released once the AICPU program is bootstrapped
-    std::vector<uint8_t> aicore_kernel_binary_; // kept: the AICore registration is lazy
-
-    RunStream stream_aicpu_{"AICPU"};
-    RunStream stream_aicore_{"AICore"};
-
-    uint64_t aicpu_fingerprint_ = 0;
-    rtBinHandle aicpu_binary_handle_ = nullptr;
-    rtFuncHandle aicpu_init_entry_ = nullptr;
-    rtFuncHandle aicpu_exec_entry_ = nullptr;
-    std::string aicpu_op_json_path_;
-    bool binaries_loaded_ = false;
-    void *aicore_bin_handle_ = nullptr;  // registered once, on the first AICore launch
-
-    MemoryAllocator mem_alloc_;
-    void *device_args_dev_ = nullptr;
-    std::array<ArenaRegion, 3> arenas_{{{"gm_heap"}, {"gm_sm"}, {"runtime_arena"}}};
-    void *device_wall_dev_ = nullptr;
-    uint64_t last_device_wall_ns_ = 0;
-    DeviceSlot runtime_image_slot_;
-    DeviceSlot kernel_args_slot_;
-    DeviceSlot register_table_slot_;
-    DeviceSlot pmu_register_table_slot_;
-    DeviceSlot swimlane_table_slot_;
-    DeviceSlot pmu_ring_table_slot_;
-    std::vector<uint8_t> host_staging_;
-
-    std::unordered_map<uint64_t, ChipCallableBuffer> chip_callable_buffers_;
-    std::unordered_map<uint64_t, OrchSoBuffer> orch_so_buffers_;
-    std::unordered_map<int32_t, CallableState> callables_;
-    std::unordered_set<int32_t> aicpu_seen_callable_ids_;
-    size_t aicpu_dlopen_total_ = 0;
-    size_t host_dlopen_total_ = 0;
-
+    // ---- run: one round of a prepared callable ----
+    int run_prepared_locked(void *runtime_buffer, int32_t callable_id, const ChipStorageTaskArgs *args,
+                            const RunConfig &config, PtoRunTiming *timing);
+    int validate_task_args(const ChipStorageTaskArgs &args);
     KernelArgs kernel_args_{};
     int block_dim_ = 0;
     int num_aicore_ = 0;
+    void *device_wall_dev_ = nullptr;  // 8-byte slot the AICPU writes the device wall time into
+    uint64_t last_device_wall_ns_ = 0;
 
-    std::array<CollectorRegion, kCollectorKindCount> collectors_{{
-        {CollectorKind::L2_SWIMLANE, "l2_swimlane"},
-        {CollectorKind::DUMP_TENSOR, "dump_tensor"},
-        {CollectorKind::PMU, "pmu"},
-        {CollectorKind::SCOPE_STATS, "scope_stats"},
-        {CollectorKind::DEP_GEN, "dep_gen"},
-    }};
-    CollectorDrain drain_;
+    // ---- finalize ----
+    int finalize_locked();
+    int destroy_stream(RunStream &stream);
+    int finalize_common();
+    int device_reset();
 };
 
 }  // namespace pto

@@ -35,13 +35,22 @@ inline constexpr uint64_t PLATFORM_PROF_SYS_CNT_FREQ = 1000000000ull;
 inline constexpr uint64_t PLATFORM_OP_EXECUTE_TIMEOUT_US = 1000000ull;
 inline constexpr int32_t PLATFORM_STREAM_SYNC_TIMEOUT_MS = 2000;
 
-// Optional hardware blocks.
+// Feature flags (arch.toml [features]). Shared code reads them with `if constexpr`, so every arch compiles
+// every branch and only the flag decides which one runs.
 inline constexpr bool PLATFORM_HAS_DEP_GEN = false;
 inline constexpr bool PLATFORM_HAS_FFTS = false;
 inline constexpr bool PLATFORM_HAS_ACL_SESSION = false;
 
-// KernelArgs.enable_profiling_flag bits, one per collector this arch has.
+// When the per-run device copy of KernelArgs is made (arch.toml kernel_args.device_copy).
+enum class KernelArgsDeviceCopy {
+    BEFORE_AICPU_LAUNCH,
+    BEFORE_AICORE_LAUNCH,
+};
+inline constexpr KernelArgsDeviceCopy PLATFORM_KERNEL_ARGS_DEVICE_COPY = KernelArgsDeviceCopy::BEFORE_AICORE_LAUNCH;
+
+// KernelArgs.enable_profiling_flag bits, one per collector; 0 for a collector this arch does not have.
 inline constexpr uint32_t PROFILING_FLAG_DUMP_TENSOR = 1u << 0;
 inline constexpr uint32_t PROFILING_FLAG_L2_SWIMLANE = 1u << 1;
 inline constexpr uint32_t PROFILING_FLAG_PMU = 1u << 2;
+inline constexpr uint32_t PROFILING_FLAG_DEP_GEN = 0u;
 inline constexpr uint32_t PROFILING_FLAG_SCOPE_STATS = 1u << 4;

@@ -1,7 +1,8 @@
 """Discovering arch hook folders and parsing one into a validated `Arch`.
 
-A hook folder holds `arch.toml` (the constants) and, optionally, one `<base template>.j2` per base
-template whose hooks it overrides. Every problem is reported with the file, the line and the key, and
+A hook folder holds `arch.toml` (constants, feature flags, strategy choices) and, optionally, one hook file
+per base template whose hooks it overrides, at the base's path relative to templates/ (e.g.
+`device_runner/finalize.cpp.j2`). Every problem is reported with the file, the line and the key, and
 all problems of a folder are reported together so one edit-load cycle fixes them all.
 """
 
@@ -183,7 +184,7 @@ class _Builder:
 def _load_hook_file(path: Path, arch_folder: Path, declared: dict[str, frozenset[str]]) -> tuple[
     model.HookFile | None, list[Problem]
 ]:
-    template = path.name
+    template = path.relative_to(arch_folder).as_posix()  # a hook file mirrors its base's path under templates/
     if template not in declared:
         return None, [
             Problem(path, 1, template, f"no base template declares hooks for this file{_suggest(template, declared)}")
@@ -263,7 +264,7 @@ def load_arch(folder: Path, templates: Path | None = None) -> model.Arch:
     declared = templating.declared_hooks(templates)
     hooks: list[model.HookFile] = []
     problems = list(builder.problems)
-    for path in sorted(folder.glob("*.j2")):
+    for path in sorted(folder.rglob("*.j2")):
         hook, hook_problems = _load_hook_file(path, folder, declared)
         problems.extend(hook_problems)
         if hook is not None:

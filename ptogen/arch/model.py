@@ -4,11 +4,23 @@ An arch is parsed once from its hook folder (`templates/arches/<name>/`) into th
 Each section validates itself in `__post_init__`, so an `Arch` that exists is an `Arch` that is right;
 the templates only format what the model decided. Field docs (the `doc` metadata) are the schema's
 documentation: `ptogen new-arch` writes them as comments, `ptogen list` shows the key ones.
+
+Every arch decision takes exactly one of these forms:
+
+- a constant (`cores`, `aicpu`, `registers`, `timing`, `kernel_args.extra_fields`): emitted into
+  platform_config.h / kernel_args.h and read by the shared C++;
+- a feature flag (`features`) or a choice the C++ can branch on (`kernel_args.device_copy`): emitted as a
+  `constexpr` and read with `if constexpr`, so every arch compiles every branch;
+- a named strategy (`strategies`): a behaviour two arches may share, written once as
+  `templates/strategies/<decision>/<choice>.cpp.j2` and included where the base template uses it;
+- a hook block in the arch's folder, only for code no strategy covers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -146,10 +158,38 @@ class Timing:
 
 @dataclass(frozen=True)
 class Features:
+    """Feature flags: each becomes a `constexpr bool PLATFORM_HAS_<NAME>` read with `if constexpr`."""
+
     dep_gen: bool = doc("the dep_gen collector exists (records every submit to replay the task graph)")
     ffts: bool = doc("the FFTS control address is fetched per run (rtGetC2cCtrlAddr) into KernelArgs")
     acl_session: bool = doc(
-        "ensure_acl_ready_ctx opens an ACL session (aclInit + aclrtSetDevice); otherwise it is a no-op"
+        "ensure_acl_ready opens an ACL session (aclInit + aclrtSetDevice), and the device reset closes it;"
+        " otherwise ensure_acl_ready is a no-op"
+    )
+
+
+RegisterDiscovery = Literal["register_window", "per_core_map"]
+CollectorMemory = Literal["host_mapped", "copy_back"]
+CollectorLifetime = Literal["per_run", "across_runs"]
+
+
+@dataclass(frozen=True)
+class Strategies:
+    """Named behaviours two arches may share; each choice is templates/strategies/<field>/<choice>.cpp.j2."""
+
+    register_discovery: RegisterDiscovery = doc(
+        "how the host finds each core's register block: 'register_window' maps one window per register kind"
+        " (halMemCtl) and places the usable cores (occupancy bitmap) in it; 'per_core_map' maps each core's"
+        " block on its own (halResMap), for register blocks that are sparse sets of pages"
+    )
+    collector_memory: CollectorMemory = doc(
+        "how the host reaches a collector region: 'host_mapped' maps it into the host (halHostRegister) and"
+        " drains it in place; 'copy_back' keeps a plain device region and copies just the drained ranges"
+        " (rtMemcpy)"
+    )
+    collector_lifetime: CollectorLifetime = doc(
+        "what happens to collector regions after a run: 'per_run' releases them all, so the next run acquires"
+        " fresh ones; 'across_runs' keeps them for the next run that enables them and releases them at finalize"
     )
 
 
@@ -203,11 +243,14 @@ class KernelArgsField:
         )
 
 
+KernelArgsDeviceCopy = Literal["before_aicpu_launch", "before_aicore_launch"]
+
+
 @dataclass(frozen=True)
 class KernelArgsSpec:
-    device_copy: Literal["before_aicpu_launch", "before_aicore_launch"] = doc(
+    device_copy: KernelArgsDeviceCopy = doc(
         "when the per-run device copy of KernelArgs is made: before the AICPU launches, or after them"
-        " and just before the AICore launch"
+        " and just before the AICore launch (a constexpr enum the run reads with if constexpr)"
     )
     extra_fields: tuple[KernelArgsField, ...] = doc(
         "uint64_t KernelArgs members only this arch has, placed after `regs`"
@@ -222,6 +265,11 @@ class KernelArgsSpec:
             _require(extra.role not in seen_roles, f"{key}.role", f"duplicate role {extra.role!r}")
             seen_names.add(extra.name)
             seen_roles.add(extra.role)
+
+    @property
+    def device_copy_points(self) -> tuple[str, ...]:
+        """Every value device_copy may take, in order: the generated enum declares them all."""
+        return typing.get_args(KernelArgsDeviceCopy)
 
     def field_for(self, role: str) -> KernelArgsField | None:
         return next((f for f in self.extra_fields if f.role == role), None)
@@ -252,7 +300,8 @@ class Arch:
     aicpu: Aicpu = doc("AICPU thread counts")
     registers: Registers = doc("per-core register block layout")
     timing: Timing = doc("clocks and timeouts")
-    features: Features = doc("optional hardware blocks and sessions")
+    features: Features = doc("optional hardware blocks and sessions (constexpr flags)")
+    strategies: Strategies = doc("named behaviours shared between arches, one choice per decision")
     kernel_args: KernelArgsSpec = doc("the arch's KernelArgs extras")
     toolchain: Toolchain = doc("AICore compiler target")
     hooks: tuple[HookFile, ...] = ()
@@ -275,12 +324,18 @@ class Arch:
                 )
 
     @property
-    def profiling_flag_bits(self) -> dict[str, int]:
-        """enable_profiling_flag bit per collector; dep_gen's bit exists only where the collector does."""
-        bits = {"dump_tensor": 0, "l2_swimlane": 1, "pmu": 2, "scope_stats": 4}
-        if self.features.dep_gen:
-            bits["dep_gen"] = 3
-        return dict(sorted(bits.items(), key=lambda item: item[1]))
+    def profiling_flag_bits(self) -> dict[str, int | None]:
+        """enable_profiling_flag bit per collector, in bit order; None for dep_gen where the collector does not
+        exist (its constant is then 0, so shared code that sets it compiles and sets nothing)."""
+        bits: dict[str, int | None] = {"dump_tensor": 0, "l2_swimlane": 1, "pmu": 2, "dep_gen": 3, "scope_stats": 4}
+        if not self.features.dep_gen:
+            bits["dep_gen"] = None
+        return bits
+
+    @property
+    def strategy_choices(self) -> dict[str, str]:
+        """Strategy decision -> the choice this arch made, in declaration order."""
+        return {f.name: getattr(self.strategies, f.name) for f in dataclasses.fields(self.strategies)}
 
     def hook_overrides(self, template: str) -> HookFile | None:
         return next((h for h in self.hooks if h.template == template), None)
@@ -290,6 +345,6 @@ class Arch:
 class HookFile:
     """An arch's override file for one base template: which hook blocks it replaces."""
 
-    template: str  # base template name, e.g. "device_runner.cpp.j2"
+    template: str  # base template name, e.g. "device_runner/finalize.cpp.j2"
     path: str  # the override file, relative to the templates directory (a Jinja template name)
     blocks: tuple[str, ...]
