@@ -8,6 +8,8 @@ folder can sit anywhere (a copy in a temporary directory renders exactly like th
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,7 +17,8 @@ from pathlib import Path
 import jinja2
 from jinja2 import nodes
 
-from ptogen import paths
+from ptogen import linemarks, paths
+from ptogen.arch import model
 
 HOOKS_PREFIX = "hooks"
 
@@ -36,12 +39,27 @@ OUTPUTS: tuple[Output, ...] = (
 )
 
 
+# Every name a template may read, and how it is made from the arch: rendering and the loader's check of a
+# hook file's names both read this one list.
+CONTEXT: dict[str, Callable[[model.Arch], object]] = {
+    "arch": lambda arch: arch,
+    "kernel_args_roles": lambda arch: typing.get_args(model.KernelArgsRole),
+}
+
+
+def context(arch: model.Arch) -> dict[str, object]:
+    return {name: make(arch) for name, make in CONTEXT.items()}
+
+
 def _hex(value: int, width: int = 0) -> str:
     return f"0x{value:0{width}X}"
 
 
-def make_environment(hook_folder: Path | None = None, templates: Path | None = None) -> jinja2.Environment:
-    """An environment that renders base templates, and the hook files of one arch under `hooks/`."""
+def make_environment(
+    hook_folder: Path | None = None, templates: Path | None = None, line_marks: bool = False
+) -> jinja2.Environment:
+    """An environment that renders base templates, and the hook files of one arch under `hooks/`. With
+    `line_marks`, rendered text carries the source line of each output line (ptogen.linemarks)."""
     base = jinja2.FileSystemLoader(str(templates or paths.templates_dir()))
     loaders: list[jinja2.BaseLoader] = []
     if hook_folder is not None:
@@ -54,6 +72,7 @@ def make_environment(hook_folder: Path | None = None, templates: Path | None = N
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        extensions=[linemarks.LineMarks] if line_marks else [],
     )
     env.filters["hex"] = _hex
     return env
