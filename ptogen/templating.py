@@ -84,15 +84,26 @@ def block_names(ast: nodes.Template) -> dict[str, int]:
 
 
 @cache
-def _declared_hooks_cached(templates: Path) -> dict[str, frozenset[str]]:
+def _base_blocks(templates: Path) -> dict[str, dict[str, nodes.Block]]:
     env = make_environment(templates=templates)
-    declared: dict[str, frozenset[str]] = {}
+    found: dict[str, dict[str, nodes.Block]] = {}
     for output in OUTPUTS:
         source, filename, _ = env.loader.get_source(env, output.template)
-        declared[output.template] = frozenset(block_names(env.parse(source, output.template, filename)))
-    return declared
+        found[output.template] = {b.name: b for b in env.parse(source, output.template, filename).find_all(nodes.Block)}
+    return found
 
 
 def declared_hooks(templates: Path | None = None) -> dict[str, frozenset[str]]:
     """Base template name -> the hook blocks it declares (what an arch may override)."""
-    return _declared_hooks_cached((templates or paths.templates_dir()).resolve())
+    found = _base_blocks((templates or paths.templates_dir()).resolve())
+    return {template: frozenset(blocks) for template, blocks in found.items()}
+
+
+def required_hooks(templates: Path | None = None) -> dict[str, dict[str, int]]:
+    """Base template name -> its `required` hook blocks (no neutral default: every arch writes its own), each
+    with the line declaring it."""
+    found = _base_blocks((templates or paths.templates_dir()).resolve())
+    return {
+        template: {name: block.lineno for name, block in blocks.items() if block.required}
+        for template, blocks in found.items()
+    }
