@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,28 +29,54 @@ def _select(arches: dict[str, Arch], wanted: Sequence[str] | None) -> dict[str, 
 
 
 
+def _report_broken(command: str, broken: dict[str, ArchError], verb: str) -> None:
+    for name, error in sorted(broken.items()):
+        print(f"ptogen {command}: arch {name} {verb}:\n{error}", file=sys.stderr)
+
+
+def _report_broken(command: str, broken: typing.Mapping[str, ArchError], verb: str) -> None:
+    for name, error in sorted(broken.items()):
+        print(f"ptogen {command}: arch {name} {verb}:\n{error}", file=sys.stderr)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    arches = _select(load_all(), args.arch)
+    found = load_all()
+    arches = _select(found, args.arch)
+    # An arch whose hook folder is invalid or whose templates do not render is reported with its problems;
+    # the others are still checked or written.
+    broken: dict[str, ArchError] = {} if args.arch else dict(found.broken)
+    done: list[str] = []
+    statuses: list[generate.FileStatus] = []
+    for name, arch in sorted(arches.items()):
+        try:
+            statuses += generate.compare({name: arch}) if args.check else generate.write({name: arch})
+            done.append(name)
+        except ArchError as error:
+            broken[name] = error
     if args.check:
-        problems = [s for s in generate.compare(arches) if s.state != "fresh"]
-        for status in problems:
+        stale = [status for status in statuses if status.state != "fresh"]
+        for status in stale:
             print(f"{status.state}: {paths.display(status.path)}")
-        if problems:
-            print(f"ptogen: generated/ is stale ({len(problems)} file(s)); run `ptogen generate`", file=sys.stderr)
+        _report_broken("generate", broken, "cannot be generated")
+        if stale:
+            print(f"ptogen: generated/ is stale ({len(stale)} file(s)); run `ptogen generate`", file=sys.stderr)
             return 1
-        print(f"generated/ is fresh for {', '.join(sorted(arches))}")
-        return 0
-    changed = generate.write(arches)
-    for status in changed:
+        if done:
+            print(f"generated/ is fresh for {', '.join(done)}")
+        return 2 if broken else 0
+    for status in statuses:
         verb = "removed" if status.state == "extra" else "wrote"
         print(f"{verb} {paths.display(status.path)}")
-    if not changed:
-        print(f"generated/ already fresh for {', '.join(sorted(arches))}")
-    return 0
+    if not statuses and done:
+        print(f"generated/ already fresh for {', '.join(done)}")
+    _report_broken("generate", broken, "not generated")
+    return 2 if broken else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    arches = _select(load_all(), args.arch)
+    found = load_all()
+    arches = _select(found, args.arch)
+    broken = {} if args.arch else found.broken
     header = (
         "arch", "blocks", "cores", "aicpu", "counter", "pmu", "dep_gen", "ffts", "kargs copy", "strategies", "hooks"
     )
@@ -74,11 +101,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    for name, error in sorted(broken.items()):
+        print(f"{name.ljust(widths[0])}  unusable: {len(error.problems)} problem(s) in its hook folder (below)")
     print(
         "\naicpu = scheduling/launched threads; kargs copy = when the device KernelArgs copy is made;"
         f" strategies = {', '.join(f.name for f in dataclasses.fields(model.Strategies))}"
     )
-    return 0
+    _report_broken("list", broken, "is unusable")
+    return 2 if broken else 0
 
 
 def _comma_separated(values: Sequence[str] | None) -> list[str]:
@@ -92,6 +122,9 @@ def _size(num_bytes: int) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    # Building every arch skips one whose hook folder is invalid, and says so; naming it reports its problems.
+    broken = {} if args.arch else load_all().broken
+    _report_broken("build", broken, "skipped")
     try:
         result = build.build(
             _comma_separated(args.arch) or None,
@@ -136,7 +169,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"note: {target}: {reason}")
     for target, reason in result.unbuilt.items():
         print(f"ptogen build: error: {target} not built: {reason}", file=sys.stderr)
-    return 1 if result.unbuilt else 0
+    return 1 if result.unbuilt or broken else 0
 
 
 def _ms(ns: int) -> str:
@@ -389,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     new = sub.add_parser(
         "new-arch",
         parents=[arch_path],
-        help="scaffold templates/arches/NAME/: every constant and hook block, copied from an existing arch",
+        help="scaffold templates/arches/NAME/: every constant, and the hook blocks an existing arch writes",
     )
     new.add_argument("name", help="the new arch's name (a lower-case identifier)")
     new.add_argument("--from", dest="source", required=True, metavar="ARCH", help="the arch to copy")
@@ -410,8 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths.add_arch_path(args.arch_path)
     try:
         return args.func(args)
-    except ArchError as error:
-        print(f"ptogen: invalid arch hook folder:\n{error}", file=sys.stderr)
+    except ArchError as error:  # the arch a command named is unusable: its problems, each at its line
+        print(f"ptogen: {error}", file=sys.stderr)
         return 2
 
 

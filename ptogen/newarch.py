@@ -1,14 +1,14 @@
 """`ptogen new-arch NAME --from ARCH`: scaffold a hook folder that generates exactly what ARCH generates.
 
-The scaffold is the complete contract of an arch, written out so a new user edits values instead of
-discovering keys:
+The scaffold writes what ARCH decides, and only that, so a new user edits values instead of discovering keys
+and every shared line stays in the base templates:
 
 - `arch.toml` holds every constant of the arch model, each preceded by its documentation — taken from the
   `doc` metadata of the dataclass fields in ptogen/arch/model.py, the one place the schema is described —
   with ARCH's values (ARCH's own literal spelling where it has one, so `0x4C8` stays hex).
-- one `<base>.j2` per base template that declares hooks, holding every hook block that base declares: ARCH's
-  override where ARCH has one, else the base template's default body, copied from the base source. Each
-  block is preceded by a comment saying which it is; deleting a block restores the base default.
+- one hook file per hook file of ARCH, at the same path, holding the hook blocks ARCH writes, verbatim (read
+  through the loader's parser, ptogen/arch/hookfile.py). Never a base template's default: a copied default
+  is a fork that the next fix to the default would not reach, and `generate --check` could not see it.
 
 The folder is written beside its siblings under a temporary name and renamed into place, so a failure
 leaves nothing half-written; an existing folder is never touched.
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ptogen import paths, templating
-from ptogen.arch import loader, model
+from ptogen.arch import hookfile, loader, model
 
 WIDTH = 110
 
@@ -51,6 +51,8 @@ def _toml_value(value: object) -> str:
         return str(value)
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     raise TypeError(f"no TOML spelling for {value!r}")
 
 
@@ -148,66 +150,26 @@ def constants_text(arch: model.Arch, source_text: str, source_name: str) -> str:
 # Hook files
 
 
-_TAG = re.compile(r"\{%(-|\+)?\s*(block\s+([A-Za-z_]\w*)[^%]*?|endblock(?:\s+[A-Za-z_]\w*)?)\s*(-|\+)?%\}")
+def own_blocks(hook_file: Path, template: str) -> list[hookfile.Block]:
+    """The hook blocks an arch's hook file writes, verbatim, read by the loader's parser."""
+    env = templating.make_environment(hook_folder=hook_file.parent)
+    return list(hookfile.parse(env, hook_file.read_text(), template, str(hook_file)).blocks.values())
 
 
-@dataclass(frozen=True)
-class Block:
-    name: str
-    open_tag: str
-    body: str
-    close_tag: str
-
-    def text(self) -> str:
-        return f"{self.open_tag}{self.body}{self.close_tag}"
-
-
-def top_level_blocks(source: str) -> dict[str, Block]:
-    """The outermost `{% block %}`s of a template's source, verbatim (tags with their whitespace control
-    included; a nested block travels inside its parent's body). Jinja comments and raw sections are not
-    parsed as tags, so a block tag quoted in a comment is not taken for one."""
-    masked = re.sub(r"\{#.*?#\}", lambda m: " " * len(m.group(0)), source, flags=re.DOTALL)
-    masked = re.sub(
-        r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", lambda m: " " * len(m.group(0)), masked, flags=re.DOTALL
+def hook_file_text(base_template: str, blocks: list[hookfile.Block], source_name: str) -> str:
+    """A hook file for `base_template` holding `blocks` (the source arch's own overrides) and nothing else."""
+    note = (
+        f"The hooks of templates/{base_template} that {source_name} overrides, scaffolded by `ptogen new-arch "
+        f"--from {source_name}`: its own code, as it has it. Every other hook keeps the base template's default, "
+        "which stays shared, so a later fix to a default reaches this arch too. Edit a block to change what this "
+        "arch does, delete one to take the default, or add one the base declares ({{ super() }} inside it keeps "
+        "the default and adds to it)."
     )
-    blocks: dict[str, Block] = {}
-    stack: list[tuple[str, int, int]] = []  # (name, start of open tag, end of open tag)
-    for match in _TAG.finditer(masked):
-        if match.group(3):  # block
-            stack.append((match.group(3), match.start(), match.end()))
-            continue
-        if not stack:
-            raise ValueError(f"unbalanced {{% endblock %}} at offset {match.start()}")
-        name, start, body_start = stack.pop()
-        if not stack:
-            blocks[name] = Block(
-                name, source[start:body_start], source[body_start : match.start()], source[match.start() : match.end()]
-            )
-    if stack:
-        raise ValueError(f"{{% block {stack[-1][0]} %}} is never closed")
-    return blocks
-
-
-def hook_file_text(base_template: str, base_source: str, override_source: str | None, source_name: str) -> str:
-    """A hook file for `base_template` holding every hook it declares: the override's body where
-    `override_source` has one, else the base default."""
-    base_blocks = top_level_blocks(base_source)
-    overrides = top_level_blocks(override_source) if override_source else {}
-    out = [
-        f'{{% extends "{base_template}" %}}',
-        f"{{#- Every hook block {base_template} declares, scaffolded by `ptogen new-arch --from {source_name}`.",
-        "    A block marked 'override' is the source arch's own code; one marked 'default' is the base template's",
-        "    default, copied so it can be edited here. Deleting a block restores the base default; a block the",
-        "    base does not declare is an error naming its line. -#}",
-    ]
-    for name, block in base_blocks.items():
-        if name in overrides:
-            note = f"override: {name} is overridden by the source arch; its code, as it has it."
-            text = overrides[name].text()
-        else:
-            note = f"default: {name} as {base_template} declares it (the base default's body)."
-            text = block.text()
-        out += ["", f"{{# {note} #}}", text]
+    lines = textwrap.wrap(note, WIDTH - 4)
+    out = [f'{{% extends "{base_template}" %}}', f"{{#- {lines[0]}", *[f"    {line}" for line in lines[1:]]]
+    out[-1] += " -#}"
+    for block in blocks:
+        out += ["", block.text]
     return "\n".join(out) + "\n"
 
 
@@ -240,16 +202,12 @@ def scaffold(name: str, source: str, into: Path | None = None) -> Scaffold:
     contents: dict[str, str] = {
         loader.CONSTANTS_FILE: constants_text(arch, (source_folder / loader.CONSTANTS_FILE).read_text(), source)
     }
-    for template, hooks in sorted(templating.declared_hooks(templates).items()):
-        if not hooks:
-            continue
-        override = source_folder / template
-        contents[template] = hook_file_text(
-            template,
-            (templates / template).read_text(),
-            override.read_text() if override.is_file() else None,
-            source,
-        )
+    # Only what the source arch itself writes: a copy of a base default would be a fork the next fix to that
+    # default never reaches. A template the source leaves alone gets no hook file.
+    for hook in arch.hooks:
+        blocks = own_blocks(source_folder / hook.template, hook.template)
+        if blocks:
+            contents[hook.template] = hook_file_text(hook.template, blocks, source)
 
     parent.mkdir(parents=True, exist_ok=True)
     # Staged as <parent>/.new-arch-*/<name>/ (the loader takes the arch's name from its folder), checked by

@@ -12,6 +12,8 @@ A strategy is `templates/strategies/<decision>/<choice>.cpp.j2`; a base template
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,7 +21,8 @@ from pathlib import Path
 import jinja2
 from jinja2 import nodes
 
-from ptogen import paths
+from ptogen import linemarks, paths
+from ptogen.arch import model
 
 HOOKS_PREFIX = "hooks"
 
@@ -61,12 +64,31 @@ def strategy_template(decision: str, choice: str) -> str:
     return f"{STRATEGIES_DIR}/{decision}/{choice}.cpp.j2"
 
 
+# Every name a template may read, and how it is made from the arch: rendering and the loader's check of a
+# hook file's names both read this one list.
+CONTEXT: dict[str, Callable[[model.Arch], object]] = {
+    "arch": lambda arch: arch,
+    "kernel_args_roles": lambda arch: typing.get_args(model.KernelArgsRole),
+    # each strategy decision -> the template of the arch's choice, for `{% include strategy.<decision> %}`
+    STRATEGY_NAME: lambda arch: {
+        decision: strategy_template(decision, choice) for decision, choice in arch.strategy_choices.items()
+    },
+}
+
+
+def context(arch: model.Arch) -> dict[str, object]:
+    return {name: make(arch) for name, make in CONTEXT.items()}
+
+
 def _hex(value: int, width: int = 0) -> str:
     return f"0x{value:0{width}X}"
 
 
-def make_environment(hook_folder: Path | None = None, templates: Path | None = None) -> jinja2.Environment:
-    """An environment that renders base templates, and the hook files of one arch under `hooks/`."""
+def make_environment(
+    hook_folder: Path | None = None, templates: Path | None = None, line_marks: bool = False
+) -> jinja2.Environment:
+    """An environment that renders base templates, and the hook files of one arch under `hooks/`. With
+    `line_marks`, rendered text carries the source line of each output line (ptogen.linemarks)."""
     base = jinja2.FileSystemLoader(str(templates or paths.templates_dir()))
     loaders: list[jinja2.BaseLoader] = []
     if hook_folder is not None:
@@ -79,6 +101,7 @@ def make_environment(hook_folder: Path | None = None, templates: Path | None = N
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        extensions=[linemarks.LineMarks] if line_marks else [],
     )
     env.filters["hex"] = _hex
     return env
@@ -102,26 +125,37 @@ def strategies_included(ast: nodes.Template) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _BaseInfo:
-    hooks: dict[str, frozenset[str]]  # base template -> hook blocks it declares
+    blocks: dict[str, dict[str, nodes.Block]]  # base template -> hook blocks it declares, by name
     strategies: dict[str, tuple[str, ...]]  # base template -> strategy decisions it includes
 
 
 @cache
 def _base_info_cached(templates: Path) -> _BaseInfo:
     env = make_environment(templates=templates)
-    hooks: dict[str, frozenset[str]] = {}
+    blocks: dict[str, dict[str, nodes.Block]] = {}
     strategies: dict[str, tuple[str, ...]] = {}
     for output in OUTPUTS:
         source, filename, _ = env.loader.get_source(env, output.template)
         ast = env.parse(source, output.template, filename)
-        hooks[output.template] = frozenset(block_names(ast))
+        blocks[output.template] = {block.name: block for block in ast.find_all(nodes.Block)}
         strategies[output.template] = strategies_included(ast)
-    return _BaseInfo(hooks, strategies)
+    return _BaseInfo(blocks, strategies)
 
 
 def declared_hooks(templates: Path | None = None) -> dict[str, frozenset[str]]:
     """Base template name -> the hook blocks it declares (what an arch may override)."""
-    return _base_info_cached((templates or paths.templates_dir()).resolve()).hooks
+    blocks = _base_info_cached((templates or paths.templates_dir()).resolve()).blocks
+    return {template: frozenset(found) for template, found in blocks.items()}
+
+
+def required_hooks(templates: Path | None = None) -> dict[str, dict[str, int]]:
+    """Base template name -> its `required` hook blocks (no neutral default: every arch writes its own), each
+    with the line declaring it."""
+    blocks = _base_info_cached((templates or paths.templates_dir()).resolve()).blocks
+    return {
+        template: {name: block.lineno for name, block in found.items() if block.required}
+        for template, found in blocks.items()
+    }
 
 
 def included_strategies(templates: Path | None = None) -> dict[str, tuple[str, ...]]:

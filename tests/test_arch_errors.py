@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from ptogen.arch import ArchError, load_arch
+from ptogen import generate, paths, templating
+from ptogen.arch import ArchError, hookfile, load_arch
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -197,3 +199,90 @@ def test_all_problems_are_reported_together(arch_copy):
         load_arch(folder)
     keys = {p.key for p in caught.value.problems}
     assert {"registers.cond", "features.fts", "features.ffts", "device_rest"} <= keys
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Template mistakes in a hook file: reported at its line, in the same form, never as a traceback.
+
+
+def first_hook(folder: Path) -> tuple[Path, hookfile.Block]:
+    """The first hook block the arch writes (whichever that is), and its file."""
+    hook = load_arch(folder).hooks[0]
+    path = folder / hook.template
+    return path, next(iter(hookfile.parse(templating.make_environment(), path.read_text()).blocks.values()))
+
+
+def insert_after(path: Path, line: int, text: str) -> int:
+    lines = path.read_text().split("\n")
+    lines.insert(line, text)
+    path.write_text("\n".join(lines))
+    return line + 1
+
+
+def test_undefined_name_in_a_hook_is_found_at_load(arch_copy):
+    folder = arch_copy()
+    path, block = first_hook(folder)
+    line = insert_after(path, block.line, "    // {{ arhc.name }}")
+    problem, message = only_problem(folder)
+    assert (problem.path, problem.line, problem.key) == (path, line, block.name)
+    assert "'arhc' is undefined (did you mean 'arch'?)" in message
+    assert message.startswith(f"{path}:{line}: {block.name}: ")
+
+
+def test_unknown_attribute_in_a_hook_is_reported_at_render(arch_copy):
+    folder = arch_copy()
+    path, block = first_hook(folder)
+    line = insert_after(path, block.line, "    // {{ arch.nmae }}")
+    arch = load_arch(folder)  # names are right; the attribute is only looked up when rendering
+    with pytest.raises(ArchError) as caught:
+        generate.render_arch(arch, folder)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line, problem.key) == (path, line, block.name)
+    assert "has no attribute 'nmae'" in problem.message
+
+
+def test_template_syntax_error_in_a_hook(arch_copy):
+    folder = arch_copy()
+    path, block = first_hook(folder)
+    line = insert_after(path, block.line, "    {% if %}")
+    problem, message = only_problem(folder)
+    assert (problem.path, problem.line) == (path, line) and "template syntax" in message
+
+
+def templates_copy(tmp_path: Path) -> Path:
+    templates = tmp_path / "templates"
+    shutil.copytree(paths.templates_dir(), templates, ignore=shutil.ignore_patterns("arches"))
+    return templates
+
+
+def test_a_required_hook_left_out_is_named(arch_copy, tmp_path: Path):
+    folder = arch_copy()
+    arch = load_arch(folder)
+    # Any declared hook this arch leaves to the base default, made `required` (no default) in a copy of the base.
+    template, name = next(
+        (t, n)
+        for t, hooks in sorted(templating.declared_hooks().items())
+        for n in sorted(hooks)
+        if n not in (arch.hook_overrides(t).blocks if arch.hook_overrides(t) else ())
+    )
+    templates = templates_copy(tmp_path)
+    base = templates / template
+    block = hookfile.parse(templating.make_environment(), base.read_text()).blocks[name]
+    base.write_text(base.read_text().replace(block.text, f"{{% block {name} required %}}{{% endblock %}}"))
+    with pytest.raises(ArchError) as caught:
+        load_arch(folder, templates)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.key) == (folder / template, name)
+    assert f"required hook missing: templates/{template}:{block.line} declares it with no default" in str(problem)
+
+
+def test_undefined_name_in_a_base_template_names_its_line(tmp_path: Path, a2a3_folder: Path):
+    templates = templates_copy(tmp_path)
+    output = templating.OUTPUTS[0]
+    base = templates / output.template
+    base.write_text(base.read_text() + "// {{ no_such_name }}\n")
+    line = len(base.read_text().splitlines())
+    with pytest.raises(ArchError) as caught:
+        generate.render_arch(load_arch(a2a3_folder), a2a3_folder, templates)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line) == (base, line) and "'no_such_name' is undefined" in problem.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ptogen import build, generate, newarch, paths, templating
-from ptogen.arch import load_all, load_arch, loader, model
+from ptogen.arch import hookfile, load_all, load_arch, loader, model
 
 ROOT = paths.project_root()
 SHIPPED = sorted(load_all(search_path=[paths.arches_dir()]))
@@ -47,6 +48,12 @@ def words(text: str) -> str:
     return " ".join(text.replace("#", " ").split())
 
 
+def without_line_directives(text: str) -> str:
+    """Generated text without its `#line` directives: a scaffold's hook file holds the source's blocks at other
+    lines (its own header, no inter-block comments), so only the directives' line numbers differ."""
+    return "\n".join(line for line in text.split("\n") if not line.startswith("#line "))
+
+
 @pytest.mark.parametrize("source", SHIPPED)
 def test_scaffold_generates_what_its_source_generates_but_the_name(tmp_path: Path, source: str):
     made = newarch.scaffold("zz9", source, tmp_path)
@@ -57,8 +64,8 @@ def test_scaffold_generates_what_its_source_generates_but_the_name(tmp_path: Pat
     expected = generate.render_arch(dataclasses.replace(original, name="zz9"), paths.arches_dir() / source)
     rendered = generate.render_arch(copy, made.folder)
     for filename, text in expected.items():
-        # Only the first line may differ: the scaffold's marker also names the hook files it was given.
-        assert rendered[filename].split("\n", 1)[1] == text.split("\n", 1)[1], filename
+        text = text.replace("templates/arches/zz9/", "$PTOGEN_ARCH_PATH/zz9/")
+        assert without_line_directives(rendered[filename]) == without_line_directives(text), filename
 
 
 def test_every_constant_is_present_under_its_documentation(tmp_path: Path):
@@ -75,45 +82,94 @@ def test_every_constant_is_present_under_its_documentation(tmp_path: Path):
     assert "cond = 0x4C8" in toml and "sys_counter_hz = 50_000_000" in toml
 
 
-def test_every_declared_hook_is_present_and_commented(tmp_path: Path):
-    folder = newarch.scaffold("zz9", "a5", tmp_path).folder
-    for template, hooks in templating.declared_hooks().items():
-        hook_file = folder / template
-        if not hooks:
-            assert not hook_file.exists()
+def parsed_blocks(path: Path) -> dict[str, hookfile.Block]:
+    return hookfile.parse(templating.make_environment(), path.read_text(), path.name, str(path)).blocks
+
+
+@pytest.mark.parametrize("source", SHIPPED)
+def test_scaffold_holds_only_the_sources_own_hook_blocks(tmp_path: Path, source: str):
+    folder = newarch.scaffold("zz9", source, tmp_path).folder
+    source_folder = paths.arches_dir() / source
+    for template in templating.declared_hooks():
+        ours, theirs = folder / template, source_folder / template
+        if not theirs.is_file():
+            assert not ours.exists(), f"{template}: the source writes no hook here, so neither does its scaffold"
             continue
-        text = hook_file.read_text()
-        blocks = newarch.top_level_blocks(text)
-        assert set(blocks) == set(hooks)
-        base = newarch.top_level_blocks((paths.templates_dir() / template).read_text())
-        source_file = paths.arches_dir() / "a5" / template
-        source = newarch.top_level_blocks(source_file.read_text()) if source_file.is_file() else {}
-        for name in hooks:
-            if name in source:
-                assert blocks[name] == source[name] and f"{{# override: {name} " in text
-            else:
-                assert blocks[name] == base[name] and f"{{# default: {name} " in text
-    arch = load_arch(folder)
-    for template, declared in templating.declared_hooks().items():
-        if declared:
-            assert arch.hook_overrides(template).blocks == tuple(sorted(declared))
+        written, own = parsed_blocks(ours), parsed_blocks(theirs)
+        assert [(b.name, b.text) for b in written.values()] == [(b.name, b.text) for b in own.values()]
+        # No base default travels with it: the text of every hook the source leaves alone is absent.
+        scaffolded = ours.read_text()
+        for name, block in parsed_blocks(paths.templates_dir() / template).items():
+            body = block.text.split("%}", 1)[1].rsplit("{%", 1)[0].strip()
+            if name not in own and body:
+                assert body not in scaffolded, f"{template}: the default of {name} was copied"
+    assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == sorted(
+        ["arch.toml", *(h.template.rsplit("/", 1)[-1] for h in load_arch(source_folder).hooks)]
+    )
 
 
-def test_block_extraction_keeps_tags_nesting_and_ignores_commented_tags():
+def hooks_with_a_default() -> list[tuple[str, str]]:
+    """(base template, hook) for every declared hook whose base default has code in it."""
+    found = []
+    for output in templating.OUTPUTS:
+        blocks = parsed_blocks(paths.templates_dir() / output.template)
+        for name in sorted(templating.declared_hooks()[output.template]):
+            block = blocks.get(name)
+            if block is not None and block.text.split("%}", 1)[1].rsplit("{%", 1)[0].strip():
+                found.append((output.template, name))
+    return found
+
+
+@pytest.mark.parametrize(("template", "hook"), hooks_with_a_default())
+def test_a_fix_to_a_base_default_reaches_every_arch_not_overriding_it(tmp_path: Path, template: str, hook: str):
+    """The drift a scaffold must not cause: change a default in the base templates, and every arch that does not
+    override that hook — scaffolds made just now included — generates the changed default."""
+    templates = tmp_path / "templates"
+    shutil.copytree(paths.templates_dir(), templates, ignore=shutil.ignore_patterns("arches"))
+    fix = f"// fixed default of {hook}: reaches every arch that keeps it"
+    base = templates / template
+    block = parsed_blocks(base)[hook]
+    text = base.read_text()
+    open_tag_end = text.index(block.text) + block.text.index("%}") + 2
+    base.write_text(text[:open_tag_end] + "\n" + fix + text[open_tag_end:])
+
+    folders = {name: paths.arches_dir() / name for name in SHIPPED}
+    for source in ("a5", "a2a3"):
+        if source in folders:
+            folders[f"zz_{source}"] = newarch.scaffold(f"zz_{source}", source, tmp_path / "arches" / source).folder
+    reached, kept = [], []
+    for name, folder in folders.items():
+        arch = load_arch(folder)
+        hook_file = arch.hook_overrides(template)
+        overrides = hook_file is not None and hook in hook_file.blocks
+        rendered = "".join(generate.render_arch(arch, folder, templates=templates).values())
+        assert (fix in rendered) == (not overrides), f"{name} {'overrides' if overrides else 'keeps'} {hook}"
+        (kept if overrides else reached).append(name)
+    assert reached, f"no arch keeps the default of {hook}: the test shows nothing"
+    # A scaffold follows its source: it keeps exactly the defaults its source keeps.
+    for source in ("a5", "a2a3"):
+        if source in folders:
+            assert (source in reached) == (f"zz_{source}" in reached)
+
+
+def test_hook_blocks_are_read_with_their_tags_lines_and_nesting():
     source = textwrap.dedent("""\
+        {% extends "base.j2" %}
         {# {% block in_comment %}x{% endblock %} #}
-        head
         {%- block outer -%}
           a {% block inner %}b{% endblock inner %} c
         {%- endblock %}
-        {% block last %}{% endblock %}
+        {% raw %}{% block in_raw %}{% endraw %}
+        {% block last required %}{% endblock %}
         """)
-    blocks = newarch.top_level_blocks(source)
-    assert list(blocks) == ["outer", "last"]
-    assert blocks["outer"].open_tag == "{%- block outer -%}" and "{% block inner %}b{% endblock inner %}" in (
-        blocks["outer"].body
-    )
-    assert blocks["last"].text() == "{% block last %}{% endblock %}"
+    parsed = hookfile.parse(templating.make_environment(), source)
+    assert list(parsed.blocks) == ["outer", "last"]
+    outer = parsed.blocks["outer"]
+    assert (outer.line, outer.end_line) == (3, 5)
+    assert outer.text == "{%- block outer -%}\n  a {% block inner %}b{% endblock inner %} c\n{%- endblock %}"
+    last = parsed.blocks["last"]
+    assert last.text == "{% block last required %}{% endblock %}" and last.required and not outer.required
+    assert parsed.block_at(4) is outer and parsed.block_at(6) is None
 
 
 def test_an_existing_folder_is_never_overwritten(tmp_path: Path):

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 
 from ptogen import paths, templating
-from ptogen.arch import model
+from ptogen.arch import hookfile, model
 
 CONSTANTS_FILE = "arch.toml"
 _ARCH_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -181,24 +181,37 @@ class _Builder:
 # Hook files.
 
 
+def _undeclared_names(ast: nodes.Template, env: jinja2.Environment) -> dict[str, int]:
+    """Names a hook file reads that no render defines (neither the context nor Jinja's globals), with the line
+    of their first use. StrictUndefined would only say so when the file renders; this says it at load."""
+    known = set(templating.CONTEXT) | set(env.globals)
+    unknown = meta.find_undeclared_variables(ast) - known
+    lines: dict[str, int] = {}
+    for node in ast.find_all(nodes.Name):
+        if node.name in unknown and node.ctx == "load":
+            lines.setdefault(node.name, node.lineno)
+    return lines
+
+
 def _load_hook_file(path: Path, arch_folder: Path, declared: dict[str, frozenset[str]]) -> tuple[
     model.HookFile | None, list[Problem]
 ]:
-    template = path.relative_to(arch_folder).as_posix()  # a hook file mirrors its base's path under templates/
+    # A hook file sits at its base template's path, relative to the hook folder as the base is to templates/.
+    template = path.relative_to(arch_folder).as_posix()
     if template not in declared:
         return None, [
             Problem(path, 1, template, f"no base template declares hooks for this file{_suggest(template, declared)}")
         ]
     env = templating.make_environment(hook_folder=arch_folder)
     try:
-        ast = env.parse(path.read_text(), f"{templating.HOOKS_PREFIX}/{template}", str(path))
+        parsed = hookfile.parse(env, path.read_text(), f"{templating.HOOKS_PREFIX}/{template}", str(path))
     except jinja2.TemplateSyntaxError as error:
         return None, [Problem(path, error.lineno, template, f"template syntax: {error.message}")]
 
     problems: list[Problem] = []
     body = [
         node
-        for node in ast.body
+        for node in parsed.ast.body
         if not (
             isinstance(node, nodes.Output)
             and all(isinstance(c, nodes.TemplateData) and not c.data.strip() for c in node.nodes)
@@ -217,7 +230,7 @@ def _load_hook_file(path: Path, arch_folder: Path, declared: dict[str, frozenset
             problems.append(
                 Problem(path, node.lineno, type(node).__name__.lower(), "only hook blocks may appear outside blocks")
             )
-    overridden = templating.block_names(ast)
+    overridden = templating.block_names(parsed.ast)
     for name, line in overridden.items():
         if name not in declared[template]:
             problems.append(
@@ -228,6 +241,12 @@ def _load_hook_file(path: Path, arch_folder: Path, declared: dict[str, frozenset
                     f"{template} declares no hook named {name!r}{_suggest(name, declared[template])}",
                 )
             )
+    known = [*templating.CONTEXT, *env.globals]
+    for name, line in _undeclared_names(parsed.ast, env).items():
+        block = parsed.block_at(line)
+        problems.append(
+            Problem(path, line, block.name if block else name, f"{name!r} is undefined{_suggest(name, known)}")
+        )
     if problems:
         return None, problems
     hook = model.HookFile(
@@ -236,6 +255,25 @@ def _load_hook_file(path: Path, arch_folder: Path, declared: dict[str, frozenset
         blocks=tuple(sorted(overridden)),
     )
     return hook, []
+
+
+def _missing_required(folder: Path, hooks: list[model.HookFile], templates: Path | None) -> list[Problem]:
+    """A `required` hook has no neutral default: every arch writes its own, or nothing would render."""
+    problems: list[Problem] = []
+    for template, required in sorted(templating.required_hooks(templates).items()):
+        written = next((set(h.blocks) for h in hooks if h.template == template), set())
+        for name, line in sorted(required.items()):
+            if name not in written:
+                problems.append(
+                    Problem(
+                        folder / template,
+                        0,
+                        name,
+                        f"required hook missing: templates/{template}:{line} declares it with no default, "
+                        f"so every arch writes its own {{% block {name} %}} here",
+                    )
+                )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -269,6 +307,8 @@ def load_arch(folder: Path, templates: Path | None = None) -> model.Arch:
         problems.extend(hook_problems)
         if hook is not None:
             hooks.append(hook)
+    if not any(p.path.suffix == ".j2" for p in problems):  # a hook file that did not load hides what it writes
+        problems.extend(_missing_required(folder, hooks, templates))
     if problems or arch is None:
         raise ArchError(problems)
     return dataclasses.replace(arch, hooks=tuple(hooks))
@@ -294,17 +334,40 @@ def discover(search_path: typing.Sequence[Path] | None = None) -> dict[str, Path
     return found
 
 
-def load_all(search_path: typing.Sequence[Path] | None = None) -> dict[str, model.Arch]:
-    problems: list[Problem] = []
-    arches: dict[str, model.Arch] = {}
+class Arches(typing.Mapping[str, model.Arch]):
+    """Every arch found on the search path, each usable on its own: an invalid hook folder makes only its arch
+    unusable. Iterating yields the arches that loaded; `name in arches` is true for every arch found, and
+    `arches[name]` of one that did not load raises its ArchError, so a command naming it reports its
+    problems while commands about other arches never see them. `broken` holds those errors by name."""
+
+    def __init__(self, loaded: dict[str, model.Arch], broken: dict[str, ArchError]):
+        self._loaded = loaded
+        self.broken = broken
+
+    def __getitem__(self, name: str) -> model.Arch:
+        if name in self.broken:
+            raise self.broken[name]
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded or name in self.broken
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(self._loaded)
+
+    def __len__(self) -> int:
+        return len(self._loaded)
+
+
+def load_all(search_path: typing.Sequence[Path] | None = None) -> Arches:
+    loaded: dict[str, model.Arch] = {}
+    broken: dict[str, ArchError] = {}
     for name, folder in discover(search_path).items():
         try:
-            arches[name] = load_arch(folder)
+            loaded[name] = load_arch(folder)
         except ArchError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise ArchError(problems)
-    return arches
+            broken[name] = error
+    return Arches(loaded, broken)
 
 
-__all__ = ["ArchError", "Problem", "arch_search_path", "discover", "load_all", "load_arch"]
+__all__ = ["ArchError", "Arches", "Problem", "arch_search_path", "discover", "load_all", "load_arch"]
