@@ -23,3 +23,37 @@ def arch_copy(tmp_path: Path, a2a3_folder: Path):
         return target
 
     return make
+
+
+# The shipped arches override no hook (their differences are constants and strategies), so tests of hook files
+# give a copy one: the finalize topic's device_reset, the base default plus a line.
+HOOKED_TEMPLATE = "device_runner/finalize.cpp.j2"
+
+
+def add_hook_file(folder: Path) -> Path:
+    """Writes a hook file at its base template's path in `folder` (as the loader requires); returns it."""
+    path = folder / HOOKED_TEMPLATE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'{{% extends "{HOOKED_TEMPLATE}" %}}\n'
+        "{% block device_reset %}\n    // before the reset\n{{ super() }}\n{% endblock %}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def hooked_arch_copy(arch_copy):
+    """Like arch_copy, with a hook file (add_hook_file) in the copy."""
+
+    def make(name: str = "zz9") -> Path:
+        folder = arch_copy(name)
+        add_hook_file(folder)
+        return folder
+
+    return make
+
+
+def without_line_directives(text: str) -> str:
+    """Generated text without its `#line` directives, for comparing renders whose templates hold the same code at
+    other lines (a scaffold's hook file, a hook wrapping a default with `super()`)."""
+    return "\n".join(line for line in text.split("\n") if not line.startswith("#line "))

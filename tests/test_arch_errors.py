@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import HOOKED_TEMPLATE as FINALIZE
+from conftest import add_hook_file as hook_file
 
 from ptogen import generate, paths, templating
 from ptogen.arch import ArchError, hookfile, load_arch
@@ -132,21 +134,6 @@ def test_toml_syntax_error(arch_copy):
     assert problem.line == line_of(toml, "cond = =")
 
 
-FINALIZE = "device_runner/finalize.cpp.j2"
-
-
-def hook_file(folder: Path) -> Path:
-    """Gives the arch a hook file for the finalize topic (at the base's path, as the loader requires) that
-    overrides device_reset with the base default plus a line; returns it."""
-    path = folder / FINALIZE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f'{{% extends "{FINALIZE}" %}}\n'
-        "{% block device_reset %}\n    // before the reset\n{{ super() }}\n{% endblock %}\n"
-    )
-    return path
-
-
 def test_a_hook_file_at_its_base_path_loads(arch_copy):
     folder = arch_copy()
     hook_file(folder)
@@ -206,7 +193,8 @@ def test_all_problems_are_reported_together(arch_copy):
 
 
 def first_hook(folder: Path) -> tuple[Path, hookfile.Block]:
-    """The first hook block the arch writes (whichever that is), and its file."""
+    """The first hook block the arch writes (whichever that is; an arch that writes none is given one), and its
+    file."""
     hook = load_arch(folder).hooks[0]
     path = folder / hook.template
     return path, next(iter(hookfile.parse(templating.make_environment(), path.read_text()).blocks.values()))
@@ -219,8 +207,8 @@ def insert_after(path: Path, line: int, text: str) -> int:
     return line + 1
 
 
-def test_undefined_name_in_a_hook_is_found_at_load(arch_copy):
-    folder = arch_copy()
+def test_undefined_name_in_a_hook_is_found_at_load(hooked_arch_copy):
+    folder = hooked_arch_copy()
     path, block = first_hook(folder)
     line = insert_after(path, block.line, "    // {{ arhc.name }}")
     problem, message = only_problem(folder)
@@ -229,8 +217,8 @@ def test_undefined_name_in_a_hook_is_found_at_load(arch_copy):
     assert message.startswith(f"{path}:{line}: {block.name}: ")
 
 
-def test_unknown_attribute_in_a_hook_is_reported_at_render(arch_copy):
-    folder = arch_copy()
+def test_unknown_attribute_in_a_hook_is_reported_at_render(hooked_arch_copy):
+    folder = hooked_arch_copy()
     path, block = first_hook(folder)
     line = insert_after(path, block.line, "    // {{ arch.nmae }}")
     arch = load_arch(folder)  # names are right; the attribute is only looked up when rendering
@@ -241,8 +229,8 @@ def test_unknown_attribute_in_a_hook_is_reported_at_render(arch_copy):
     assert "has no attribute 'nmae'" in problem.message
 
 
-def test_template_syntax_error_in_a_hook(arch_copy):
-    folder = arch_copy()
+def test_template_syntax_error_in_a_hook(hooked_arch_copy):
+    folder = hooked_arch_copy()
     path, block = first_hook(folder)
     line = insert_after(path, block.line, "    {% if %}")
     problem, message = only_problem(folder)

@@ -89,8 +89,8 @@ def render_into(out: Path, arch_folder: Path, templates: Path | None = None) -> 
         (out / filename).write_text(text)
 
 
-def test_an_error_in_a_hook_block_names_the_hook_file_line(arch_copy, tmp_path: Path):
-    folder = arch_copy("zz9")
+def test_an_error_in_a_hook_block_names_the_hook_file_line(hooked_arch_copy, tmp_path: Path):
+    folder = hooked_arch_copy("zz9")
     hook = load_arch(folder).hooks[0]
     path = folder / hook.template
     block = next(iter(hookfile.parse(templating.make_environment(), path.read_text()).blocks.values()))

@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 
 import pytest
+from conftest import without_line_directives
 
 from ptogen import build, generate, newarch, paths, templating
 from ptogen.arch import hookfile, load_all, load_arch, loader, model
@@ -46,12 +47,6 @@ def documented_fields(cls: type, prefix: str = "") -> list[tuple[str, str]]:
 
 def words(text: str) -> str:
     return " ".join(text.replace("#", " ").split())
-
-
-def without_line_directives(text: str) -> str:
-    """Generated text without its `#line` directives: a scaffold's hook file holds the source's blocks at other
-    lines (its own header, no inter-block comments), so only the directives' line numbers differ."""
-    return "\n".join(line for line in text.split("\n") if not line.startswith("#line "))
 
 
 @pytest.mark.parametrize("source", SHIPPED)
