@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ptogen import build, generate, newarch, paths, sanitize, toolchains
+from ptogen import build, generate, layout, newarch, paths, sanitize, toolchains
 from ptogen.arch import Arch, ArchError, load_all
 from ptogen.trace import cli as trace_cli
 
@@ -116,7 +116,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             continue
         name_width = max(len(name) for name, _, _ in rows)
         path_width = max(len(paths.display(path)) for _, path, _ in rows)
-        print(f"\n{arch}/{sanitize.platform_dir(result.platform, result.sanitize)}/{runtime}:")
+        print(f"\n{arch}/{layout.platform_dir(result.platform, result.sanitize)}/{runtime}:")
         for name, path, note in rows:
             size = _size(path.stat().st_size)
             print(f"  {name:<{name_width}}  {paths.display(path):<{path_width}}  {size:>10}{note}")
@@ -213,7 +213,7 @@ def cmd_test(args: argparse.Namespace) -> int:
             worker.close()
     verdict = "all scenes pass" if failures == 0 else f"{failures} failure(s)"
     note = f" ({skipped} case(s) need more than {args.arch} has)" if skipped else ""
-    print(f"\n{verdict} on {args.arch}/{sanitize.platform_dir('sim', build.sanitizers())}{note}")
+    print(f"\n{verdict} on {args.arch}/{layout.platform_dir('sim', build.sanitizers())}{note}")
     return 1 if failures else 0
 
 
@@ -222,7 +222,7 @@ def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...]) -> int:
     that preloads the sanitizer runtimes (Python is not instrumented), then name every report it wrote."""
     from ptogen.harness.scene import scene_folders
 
-    variant = sanitize.platform_dir("sim", chosen)
+    variant = layout.platform_dir("sim", chosen)
     folders = scene_folders(args.runtime)
     runtimes = sorted({runtime for runtime, _ in folders}) or None
     start = time.perf_counter()

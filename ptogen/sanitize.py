@@ -56,12 +56,6 @@ def label(sanitizers: Iterable[str]) -> str:
     return "+".join(SANITIZERS[name][0] for name in sanitizers)
 
 
-def platform_dir(platform: str, sanitizers: Iterable[str]) -> str:
-    """The folder name under build/<arch>/ (and build/): "sim", or "sim-asan+ubsan"."""
-    suffix = label(sanitizers)
-    return f"{platform}-{suffix}" if suffix else platform
-
-
 @cache
 def runtime_library(name: str) -> Path:
     """Where the compiler keeps a sanitizer runtime (g++ -print-file-name=libasan.so)."""

@@ -72,9 +72,12 @@ def scons(root: Path, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def copy_tree_for_scons(target: Path) -> None:
-    for tree in ("generated", "runtimes"):
-        shutil.copytree(ROOT / tree, target / tree, ignore=shutil.ignore_patterns("*.o", "*.so"))
+    """What the build reads: the SConstruct, its helpers, the SConscripts and the sources they name."""
+    for tree in ("generated", "runtimes", "site_scons"):
+        shutil.copytree(ROOT / tree, target / tree, ignore=shutil.ignore_patterns("*.o", "*.so", "__pycache__"))
     shutil.copy(ROOT / "SConstruct", target)
+    (target / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "SConscript", target / "examples")
 
 
 def elf(path: Path) -> ELFFile:
