@@ -75,10 +75,19 @@ class BuildResult:
     sanitize: tuple[str, ...] = ()  # the sanitizers the programs are instrumented with
     diagnostics: list[str] = field(default_factory=list)  # each distinct compiler diagnostic, once
     failed: list[str] = field(default_factory=list)  # targets that failed (a keep_going build goes on)
+    not_reached: list[str] = field(default_factory=list)  # targets a failure left unbuilt (keep_going)
 
     @property
     def up_to_date(self) -> bool:
         return not self.built and not self.from_cache
+
+    def is_current(self, path: Path) -> bool:
+        """Whether `path` is what this build asked for: not failed nor left behind by a failure (the file an
+        earlier build left there may still exist)."""
+        if not path.is_file():
+            return False
+        name = paths.display(path)
+        return name not in self.failed and name not in self.not_reached
 
 
 def build_dir(root: Path | None = None) -> Path:
@@ -338,4 +347,5 @@ def build(
         sanitize=chosen,
         diagnostics=manifest["diagnostics"],
         failed=[failure["target"] for failure in manifest["failures"]],
+        not_reached=manifest["not_reached"],
     )

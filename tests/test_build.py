@@ -287,3 +287,40 @@ def test_artifacts_names_what_is_not_built(tmp_path: Path):
     assert "ptogen build --arch a2a3 --runtime host_build_graph" in message
     found = build.artifacts(ARCH, "host_build_graph", root=tmp_path, must_exist=False)
     assert found.missing == [path for _, path in found.items()]
+
+
+def test_run_and_test_each_invoke_scons_once(builds, capsys):
+    """`ptogen run` and `ptogen test` build the runtime's programs and the scenes' in one SCons run (counted by
+    the driver, in this process)."""
+    from ptogen import cli
+
+    runtime = "host_build_graph"
+    before = build.scons_runs()
+    assert cli.main(["run", SCENE, "--arch", ARCH, "--runtime", runtime, "--rounds", "2"]) == 0
+    assert build.scons_runs() - before == 1
+    before = build.scons_runs()
+    assert cli.main(["test", "--arch", ARCH, "--runtime", runtime, "--rounds", "1"]) == 0
+    assert build.scons_runs() - before == 1
+    assert "all scenes pass" in capsys.readouterr().out
+
+
+def test_a_diagnostic_repeated_by_several_compiles_is_reported_once(builds, tmp_path: Path, monkeypatch):
+    """One broken kernel shared by every runtime is compiled once per runtime variant; its error is one
+    diagnostic in the result, and each failed compile is named."""
+    copy_tree_for_scons(tmp_path)
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "cache").symlink_to(ROOT / "build" / "cache")
+    kernels = tmp_path / "examples" / "broken" / "kernels"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel_bad.cpp").write_text('extern "C" int kernel_entry() { return undefined_name; }\n')
+    monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
+    runtimes = build.known_runtimes()
+    result = build.build([ARCH], scenes=["broken"], echo=None, keep_going=True)
+    assert len(result.failed) == len(runtimes) >= 2, result.failed
+    errors = [d for d in result.diagnostics if "'undefined_name' was not declared" in d]
+    assert len(errors) == 1, result.diagnostics
+    assert errors[0].startswith("examples/broken/kernels/kernel_bad.cpp:"), errors[0]
+    for runtime in runtimes:
+        assert not result.is_current(build.scene_dir(ARCH, runtime, "broken", root=tmp_path) / "kernel_bad.so")
+        assert result.is_current(build.artifacts(ARCH, runtime, root=tmp_path).host)  # the rest still built

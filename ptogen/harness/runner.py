@@ -41,6 +41,11 @@ def build_scene(scene: Scene, arch: str, platform: str = "sim") -> bytes:
     from ptogen import build as builder
 
     builder.build([arch], [scene.runtime], platform=platform, scenes=[scene.name], echo=None)
+    return scene_callable(scene, arch, platform)
+
+
+def scene_callable(scene: Scene, arch: str, platform: str = "sim") -> bytes:
+    """The ChipCallable blob of a scene whose programs are built."""
     kernels = [
         CallableKernel(k.func_id, k.core, compiled_program(scene, arch, k.source, platform)) for k in scene.kernels
     ]
