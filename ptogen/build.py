@@ -231,6 +231,39 @@ def _failure_message(manifest: dict[str, Any], returncode: int, stderr: str) -> 
     return f"build failed (scons exited with {returncode}):\n{tail}"
 
 
+def _stamp(path: Path, platform: str, chosen: Sequence[str], root: Path) -> list[Any]:
+    """What a check's verdict depends on: the file (size, time) and what it is checked against (the platform,
+    the sanitizers, the C ABI and CANN API headers the expectations are read from)."""
+    from ptogen import c_abi
+
+    headers = [c_abi.c_abi_header(root), c_abi.cann_api_header(root)]
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, platform, list(chosen), *(h.stat().st_mtime_ns for h in headers)]
+
+
+def _check_programs(programs: list[tuple[str, Path]], platform: str, root: Path, chosen: Sequence[str]) -> None:
+    """ELF-check every program not already checked as it is now (a no-op build rechecks nothing)."""
+    record = layout.elf_checks(root)
+    try:
+        passed = json.loads(record.read_text())
+    except (OSError, ValueError):
+        passed = {}
+    stamps = {str(path): _stamp(path, platform, chosen, root) for _, path in programs}
+    unchecked = [(role, path) for role, path in programs if passed.get(str(path)) != stamps[str(path)]]
+    if not unchecked:
+        return
+    from ptogen import elfcheck  # pyelftools: imported only when there is something to check
+
+    findings = elfcheck.check_programs(unchecked, platform, root, sanitizers=chosen)
+    failed = {str(finding.path) for finding in findings}
+    passed.update({name: stamp for name, stamp in stamps.items() if name not in failed})
+    for name in failed:
+        passed.pop(name, None)
+    record.write_text(json.dumps(passed, indent=0, sort_keys=True) + "\n")
+    if findings:
+        raise ElfCheckError(findings)
+
+
 def _print_line(line: str) -> None:
     print(line, flush=True)
 
@@ -317,12 +350,7 @@ def build(
         for role, path in result.items()
         if role in part_list and path.is_file()
     ]
-    if programs:
-        from ptogen import elfcheck  # pyelftools: imported only when there is something to check
-
-        findings = elfcheck.check_programs(programs, platform, root, sanitizers=chosen)
-        if findings:
-            raise ElfCheckError(findings)
+    _check_programs(programs, platform, root, chosen)
     seconds = time.perf_counter() - start
 
     return BuildResult(

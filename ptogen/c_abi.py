@@ -67,9 +67,14 @@ def c_abi_functions(root: Path | None = None) -> frozenset[str]:
     return declared_functions(c_abi_header(root))
 
 
+def cann_api_header(root: Path | None = None) -> Path:
+    """runtimes/platform/cann/cann_runtime_api.h: the CANN API subset the host library may import."""
+    return (root or paths.project_root()) / "runtimes" / "platform" / "cann" / "cann_runtime_api.h"
+
+
 def cann_api_functions(root: Path | None = None) -> frozenset[str]:
     """The CANN API the host library may import, read from runtimes/platform/cann/cann_runtime_api.h."""
-    return declared_functions((root or paths.project_root()) / "runtimes" / "platform" / "cann" / "cann_runtime_api.h")
+    return declared_functions(cann_api_header(root))
 
 
 def version_script(functions: Iterable[str]) -> str:

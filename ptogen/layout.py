@@ -23,6 +23,7 @@ PARTS = ("host", "aicpu", "aicore", "dispatcher")
 VARIANT_PARTS = ("host", "aicpu", "aicore")
 # A scene's programs: every kernels/*.cpp and orchestration/*.cpp becomes <stem>.so in the scene's folder.
 SCENE_KINDS = ("kernels", "orchestration")
+SCENE_PROGRAM_SUFFIX = ".so"
 
 # The programs of one (arch, platform, runtime) and the simulator.
 HOST = "libhost_runtime.so"
@@ -74,6 +75,11 @@ def signatures(root: Path) -> Path:
 def lock(root: Path) -> Path:
     """Held by the driver while a build runs: SCons locks neither its signatures nor the outputs."""
     return build_dir(root) / ".lock"
+
+
+def elf_checks(root: Path) -> Path:
+    """The programs whose ELF checks passed, each with the size and time of the file that passed."""
+    return build_dir(root) / ".elf-checks-passed.json"
 
 
 def sanitizer_reports(root: Path, arch: str, sanitizers: Iterable[str]) -> Path:
@@ -204,6 +210,11 @@ def scene_sources(folder: Path) -> Iterator[tuple[str, Path]]:
             yield kind, source
 
 
+def scene_program(scene_build_dir: Path, source: Path | str) -> Path:
+    """The program one scene source becomes in the scene's build folder."""
+    return Path(scene_build_dir) / (Path(source).stem + SCENE_PROGRAM_SUFFIX)
+
+
 def scene_programs(
     root: Path, arch: str, platform: str, runtime: str, scene: str, sanitizers: Iterable[str] = ()
 ) -> list[Path]:
@@ -212,4 +223,4 @@ def scene_programs(
     if folder is None:
         return []
     out = scene_dir(root, arch, platform, runtime, scene, sanitizers)
-    return [out / f"{stem}.so" for stem in sorted(source.stem for _, source in scene_sources(folder))]
+    return sorted(scene_program(out, source) for _, source in scene_sources(folder))

@@ -26,7 +26,7 @@ ROOT = paths.project_root()
 ARCH = "a2a3"
 SCENE = "vector_example"
 HOST_EXPORTS = ("simpler_init", "run_prepared", "prepare_callable", "finalize_device")
-# What every sim build compiles besides a runtime variant (runtimes/README.md, "Build convention").
+# What every sim build compiles besides a runtime variant (runtimes/SConscript).
 COMPONENTS = (
     "runtimes/device/aicpu",
     "runtimes/device/aicore",
@@ -324,3 +324,10 @@ def test_a_diagnostic_repeated_by_several_compiles_is_reported_once(builds, tmp_
     for runtime in runtimes:
         assert not result.is_current(build.scene_dir(ARCH, runtime, "broken", root=tmp_path) / "kernel_bad.so")
         assert result.is_current(build.artifacts(ARCH, runtime, root=tmp_path).host)  # the rest still built
+
+
+def test_the_layout_and_the_driver_import_no_scons():
+    """SConstruct and the driver share ptogen.layout; neither it nor the driver pulls SCons in."""
+    code = "import sys, ptogen.layout, ptogen.build; print(sorted(m for m in sys.modules if m.startswith('SCons')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -163,3 +163,26 @@ def test_every_program_of_a_real_build_passes_and_the_build_says_so():
     exports = (build.variant_dir("a2a3", runtime) / "host_exports.map").read_text()
     assert exports == c_abi.version_script(c_abi.c_abi_functions(paths.project_root()))
     assert elfcheck.check(found.host, HOST) == []
+
+
+def test_a_build_rechecks_only_what_changed_and_a_failed_program_fails_every_time(tmp_path: Path):
+    """The build remembers the programs that passed, as they were (a no-op build reads no ELF file); a program
+    that failed is checked, and fails, on every build until it is fixed."""
+    root = tmp_path / "root"
+    for header in (c_abi.c_abi_header(), c_abi.cann_api_header()):
+        target = root / header.relative_to(paths.project_root())
+        target.parent.mkdir(parents=True)
+        shutil.copy(header, target)
+    (root / "build").mkdir()
+    good_dir, bad_dir = tmp_path / "good", tmp_path / "bad"
+    good_dir.mkdir()
+    bad_dir.mkdir()
+    good, bad = host_like(good_dir), host_like(bad_dir, "", "-Wl,--build-id=none")
+    for _ in range(2):
+        with pytest.raises(build.ElfCheckError) as error:
+            build._check_programs([("host", good), ("host", bad)], "sim", root, ())
+        assert [finding.path for finding in error.value.findings] == [bad]
+    build._check_programs([("host", good)], "sim", root, ())  # passed before, as it is
+    good.write_bytes(bad.read_bytes())  # the same file, now broken: checked again
+    with pytest.raises(build.ElfCheckError):
+        build._check_programs([("host", good)], "sim", root, ())

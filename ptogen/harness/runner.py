@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ptogen import layout
 from ptogen.harness.binding import RunTiming
 from ptogen.harness.callable import Kernel as CallableKernel
 from ptogen.harness.callable import build_chip_callable
@@ -30,7 +31,7 @@ def scene_build_dir(scene: Scene, arch: str, platform: str = "sim") -> Path:
 
 
 def compiled_program(scene: Scene, arch: str, source: str, platform: str = "sim") -> bytes:
-    path = scene_build_dir(scene, arch, platform) / (Path(source).stem + ".so")
+    path = layout.scene_program(scene_build_dir(scene, arch, platform), source)
     if not path.is_file():
         raise FileNotFoundError(f"scene {scene.name}: {path} was not built (run `ptogen build --scene {scene.name}`)")
     return path.read_bytes()
