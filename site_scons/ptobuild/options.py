@@ -69,6 +69,9 @@ def read(root: Path, arguments: dict) -> Request:
                 f"{', '.join(known) or 'none'}; an arch comes from templates/arches/<arch>/ or PTOGEN_ARCH_PATH "
                 "through `ptogen generate`)"
             )
+        model = layout.arch_json(root, arch)
+        if model is not None and not model.is_file():
+            raise OptionError(f"{_rel(root, model)} is missing (run `ptogen generate --arch {arch}`)")
 
     runtimes_dir = layout.runtimes_dir(root)
     runtimes = _list(arguments, "runtime") or layout.known_runtimes(root)
