@@ -9,8 +9,9 @@ byte-identical on every run; `ptogen generate --check` compares it like every ge
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from ptogen import paths
@@ -37,10 +38,21 @@ def to_dict(arch: model.Arch) -> dict[str, Any]:
     return exported
 
 
+def _plain(value: Any) -> Any:
+    """What json cannot write by itself: an enum is its value, a set its sorted items, a path its text."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    raise TypeError(f"arch.json cannot hold {type(value).__name__} {value!r}")
+
+
 def render(arch: model.Arch, arch_folder: Path) -> str:
     """The text of generated/<arch>/arch.json."""
     marker = f"by ptogen from {source(arch, arch_folder)}. Do not edit: change it and run `ptogen generate`."
-    return json.dumps({MARKER_KEY: marker, **to_dict(arch)}, indent=2, sort_keys=True) + "\n"
+    return json.dumps({MARKER_KEY: marker, **to_dict(arch)}, indent=2, sort_keys=True, default=_plain) + "\n"
 
 
 def read(path: Path) -> dict[str, Any]:
