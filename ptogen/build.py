@@ -169,11 +169,45 @@ def _load(arches: Sequence[str], models: dict[str, Arch] | None) -> dict[str, Ar
     return {name: known[name] for name in arches}
 
 
-def _regenerate(selected: dict[str, Arch]) -> list[Path]:
-    """Bring each arch's generated folder up to date before it is built; returns the files rewritten."""
-    if all(status.state == "fresh" for status in generate.compare(selected)):
+def _generation_files(name: str, folder: Path) -> dict[str, list[int]]:
+    """Every file generating one arch reads or writes (the templates, its hook folder, the generator's code,
+    its generated folder) with its size and time."""
+    package = Path(__file__).resolve().parent
+    out = paths.arch_generated_dir(name, folder)
+    files = [*paths.templates_dir().rglob("*"), *Path(folder).rglob("*"), *package.glob("*.py")]
+    files += [*(package / "arch").glob("*.py"), *(out.iterdir() if out.is_dir() else ())]
+    found: dict[str, list[int]] = {}
+    for path in sorted(set(files)):
+        if path.is_file():
+            stat = path.stat()
+            found[str(path)] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
+def _regenerate(selected: dict[str, Arch], root: Path) -> list[Path]:
+    """Bring each arch's generated folder up to date before it is built; returns the files rewritten.
+
+    An arch none of whose generation files changed since a build last found it fresh is still fresh: the
+    templates are rendered again only when something they depend on moved (build/ remembers what)."""
+    from ptogen.arch.loader import discover
+
+    record = layout.generation_record(root)
+    try:
+        fresh_as: dict[str, Any] = json.loads(record.read_text())
+    except (OSError, ValueError):
+        fresh_as = {}
+    folders = discover()
+    files = {name: _generation_files(name, folders[name]) for name in selected}
+    unsure = {name: arch for name, arch in selected.items() if fresh_as.get(name) != files[name]}
+    if not unsure:
         return []
-    return [status.path for status in generate.write(selected)]
+    rewritten = []
+    if not all(status.state == "fresh" for status in generate.compare(unsure)):
+        rewritten = [status.path for status in generate.write(unsure)]
+    fresh_as.update({name: _generation_files(name, folders[name]) for name in unsure})
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(fresh_as, indent=0, sort_keys=True) + "\n")
+    return rewritten
 
 
 @contextlib.contextmanager
@@ -329,7 +363,7 @@ def build(
 
     start = time.perf_counter()
     with _exclusive(root, echo):
-        regenerated = _regenerate(selected)
+        regenerated = _regenerate(selected, root)
         layout.manifest(root).unlink(missing_ok=True)
         returncode, stdout, stderr = _run_scons(command, root, echo)
         manifest = _read_manifest(root, returncode, stderr)

@@ -77,6 +77,12 @@ def lock(root: Path) -> Path:
     return build_dir(root) / ".lock"
 
 
+def generation_record(root: Path) -> Path:
+    """Each arch's generation files (inputs and outputs, with size and time) when a build last found its
+    generated folder fresh."""
+    return build_dir(root) / ".generated-fresh.json"
+
+
 def elf_checks(root: Path) -> Path:
     """The programs whose ELF checks passed, each with the size and time of the file that passed."""
     return build_dir(root) / ".elf-checks-passed.json"

@@ -331,3 +331,23 @@ def test_the_layout_and_the_driver_import_no_scons():
     code = "import sys, ptogen.layout, ptogen.build; print(sorted(m for m in sys.modules if m.startswith('SCons')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_build_regenerates_what_changed_since_generated_was_last_found_fresh(tmp_path: Path, monkeypatch):
+    """build/ remembers the generation files of a fresh arch; a hand edit of a generated file or an edit of an
+    arch's hook folder is still seen and repaired by the next build."""
+    from ptogen.arch import load_all
+
+    for tree in ("templates", "generated"):
+        shutil.copytree(ROOT / tree, tmp_path / tree)
+    monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
+    assert build._regenerate(load_all(), tmp_path) == []
+    assert build._regenerate(load_all(), tmp_path) == []
+    edited = tmp_path / "generated" / ARCH / "device_runner.h"
+    edited.write_text(edited.read_text() + "// hand edit\n")
+    assert build._regenerate(load_all(), tmp_path) == [edited]
+    toml = tmp_path / "templates" / "arches" / ARCH / "arch.toml"
+    toml.write_text(toml.read_text().replace("max_block_dim = 24", "max_block_dim = 20"))
+    rewritten = build._regenerate(load_all(), tmp_path)
+    assert tmp_path / "generated" / ARCH / "arch.json" in rewritten
+    assert '"max_block_dim": 20' in (tmp_path / "generated" / ARCH / "arch.json").read_text()
