@@ -202,8 +202,10 @@ def test_identical_scene_sources_compile_once(tmp_path: Path):
     scenes_dir = f"build/{ARCH}/sim/{runtime}/scenes"
     result = scons(tmp_path, f"arch={ARCH}", f"runtime={runtime}", "scenes=one,two", scenes_dir)
     assert result.returncode == 0, result.stdout + result.stderr
-    compiles = [line for line in result.stdout.splitlines() if line.startswith("  CXX ")]
-    assert len(compiles) == 2, compiles
+    manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
+    compiles = [step for step in manifest["built"] if step.startswith("CXX ")]
+    links = [step for step in manifest["built"] if step.startswith("LINK ")]
+    assert len(compiles) == 2 and len(links) == 2, manifest["built"]
     for scene in ("one", "two"):
         for stem in ("kernel_inc", "kernel_a" if scene == "one" else "kernel_b"):
             assert (tmp_path / scenes_dir / scene / f"{stem}.so").is_file()
@@ -351,3 +353,16 @@ def test_a_build_regenerates_what_changed_since_generated_was_last_found_fresh(t
     rewritten = build._regenerate(load_all(), tmp_path)
     assert tmp_path / "generated" / ARCH / "arch.json" in rewritten
     assert '"max_block_dim": 20' in (tmp_path / "generated" / ARCH / "arch.json").read_text()
+
+
+def test_scons_run_by_hand_prints_a_repeated_diagnostic_once(tmp_path: Path):
+    copy_tree_for_scons(tmp_path)
+    kernels = tmp_path / "examples" / "broken" / "kernels"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel_bad.cpp").write_text('extern "C" int kernel_entry() { return undefined_name; }\n')
+    runtimes = build.known_runtimes()
+    targets = [f"build/{ARCH}/sim/{runtime}/scenes" for runtime in runtimes]
+    result = scons(tmp_path, "-k", f"arch={ARCH}", "scenes=broken", *targets)
+    assert result.returncode == 2
+    assert result.stderr.count("'undefined_name' was not declared") == 1, result.stderr
+    assert result.stderr.count("scons: *** [") == len(runtimes) >= 2, result.stderr  # every compile failed
