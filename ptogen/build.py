@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ptogen import generate, layout, paths
+from ptogen import freshness, layout, paths
 from ptogen import sanitize as sanitize_module  # `sanitize` is the parameter's name
 from ptogen.arch import Arch, load_all
 
@@ -169,47 +169,6 @@ def _load(arches: Sequence[str], models: dict[str, Arch] | None) -> dict[str, Ar
     return {name: known[name] for name in arches}
 
 
-def _generation_files(name: str, folder: Path) -> dict[str, list[int]]:
-    """Every file generating one arch reads or writes (the templates, its hook folder, the generator's code,
-    its generated folder) with its size and time."""
-    package = Path(__file__).resolve().parent
-    out = paths.arch_generated_dir(name, folder)
-    files = [*paths.templates_dir().rglob("*"), *Path(folder).rglob("*"), *package.glob("*.py")]
-    files += [*(package / "arch").glob("*.py"), *(out.iterdir() if out.is_dir() else ())]
-    found: dict[str, list[int]] = {}
-    for path in sorted(set(files)):
-        if path.is_file():
-            stat = path.stat()
-            found[str(path)] = [stat.st_size, stat.st_mtime_ns]
-    return found
-
-
-def _regenerate(selected: dict[str, Arch], root: Path) -> list[Path]:
-    """Bring each arch's generated folder up to date before it is built; returns the files rewritten.
-
-    An arch none of whose generation files changed since a build last found it fresh is still fresh: the
-    templates are rendered again only when something they depend on moved (build/ remembers what)."""
-    from ptogen.arch.loader import discover
-
-    record = layout.generation_record(root)
-    try:
-        fresh_as: dict[str, Any] = json.loads(record.read_text())
-    except (OSError, ValueError):
-        fresh_as = {}
-    folders = discover()
-    files = {name: _generation_files(name, folders[name]) for name in selected}
-    unsure = {name: arch for name, arch in selected.items() if fresh_as.get(name) != files[name]}
-    if not unsure:
-        return []
-    rewritten = []
-    if not all(status.state == "fresh" for status in generate.compare(unsure)):
-        rewritten = [status.path for status in generate.write(unsure)]
-    fresh_as.update({name: _generation_files(name, folders[name]) for name in unsure})
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(fresh_as, indent=0, sort_keys=True) + "\n")
-    return rewritten
-
-
 @contextlib.contextmanager
 def _exclusive(root: Path, echo: Callable[[str], None] | None) -> Iterator[None]:
     """One build at a time per checkout: SCons does not lock its signature database or the outputs."""
@@ -263,39 +222,6 @@ def _failure_message(manifest: dict[str, Any], returncode: int, stderr: str) -> 
     words = manifest.get("diagnostics") or [f"{f['target']}: {f['error']}" for f in manifest.get("failures", [])]
     tail = "\n".join(words) or "\n".join(stderr.strip().splitlines()[-_TAIL_LINES:]) or "no output"
     return f"build failed (scons exited with {returncode}):\n{tail}"
-
-
-def _stamp(path: Path, platform: str, chosen: Sequence[str], root: Path) -> list[Any]:
-    """What a check's verdict depends on: the file (size, time) and what it is checked against (the platform,
-    the sanitizers, the C ABI and CANN API headers the expectations are read from)."""
-    from ptogen import c_abi
-
-    headers = [c_abi.c_abi_header(root), c_abi.cann_api_header(root)]
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns, platform, list(chosen), *(h.stat().st_mtime_ns for h in headers)]
-
-
-def _check_programs(programs: list[tuple[str, Path]], platform: str, root: Path, chosen: Sequence[str]) -> None:
-    """ELF-check every program not already checked as it is now (a no-op build rechecks nothing)."""
-    record = layout.elf_checks(root)
-    try:
-        passed = json.loads(record.read_text())
-    except (OSError, ValueError):
-        passed = {}
-    stamps = {str(path): _stamp(path, platform, chosen, root) for _, path in programs}
-    unchecked = [(role, path) for role, path in programs if passed.get(str(path)) != stamps[str(path)]]
-    if not unchecked:
-        return
-    from ptogen import elfcheck  # pyelftools: imported only when there is something to check
-
-    findings = elfcheck.check_programs(unchecked, platform, root, sanitizers=chosen)
-    failed = {str(finding.path) for finding in findings}
-    passed.update({name: stamp for name, stamp in stamps.items() if name not in failed})
-    for name in failed:
-        passed.pop(name, None)
-    record.write_text(json.dumps(passed, indent=0, sort_keys=True) + "\n")
-    if findings:
-        raise ElfCheckError(findings)
 
 
 def _print_line(line: str) -> None:
@@ -363,7 +289,7 @@ def build(
 
     start = time.perf_counter()
     with _exclusive(root, echo):
-        regenerated = _regenerate(selected, root)
+        regenerated = freshness.regenerate(selected, root)
         layout.manifest(root).unlink(missing_ok=True)
         returncode, stdout, stderr = _run_scons(command, root, echo)
         manifest = _read_manifest(root, returncode, stderr)
@@ -384,7 +310,9 @@ def build(
         for role, path in result.items()
         if role in part_list and path.is_file()
     ]
-    _check_programs(programs, platform, root, chosen)
+    findings = freshness.check_programs(programs, platform, root, chosen)
+    if findings:
+        raise ElfCheckError(findings)
     seconds = time.perf_counter() - start
 
     return BuildResult(

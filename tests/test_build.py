@@ -20,7 +20,7 @@ from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from ptogen import build, paths
+from ptogen import build, freshness, paths
 
 ROOT = paths.project_root()
 ARCH = "a2a3"
@@ -343,14 +343,14 @@ def test_a_build_regenerates_what_changed_since_generated_was_last_found_fresh(t
     for tree in ("templates", "generated"):
         shutil.copytree(ROOT / tree, tmp_path / tree)
     monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
-    assert build._regenerate(load_all(), tmp_path) == []
-    assert build._regenerate(load_all(), tmp_path) == []
+    assert freshness.regenerate(load_all(), tmp_path) == []
+    assert freshness.regenerate(load_all(), tmp_path) == []
     edited = tmp_path / "generated" / ARCH / "device_runner.h"
     edited.write_text(edited.read_text() + "// hand edit\n")
-    assert build._regenerate(load_all(), tmp_path) == [edited]
+    assert freshness.regenerate(load_all(), tmp_path) == [edited]
     toml = tmp_path / "templates" / "arches" / ARCH / "arch.toml"
     toml.write_text(toml.read_text().replace("max_block_dim = 24", "max_block_dim = 20"))
-    rewritten = build._regenerate(load_all(), tmp_path)
+    rewritten = freshness.regenerate(load_all(), tmp_path)
     assert tmp_path / "generated" / ARCH / "arch.json" in rewritten
     assert '"max_block_dim": 20' in (tmp_path / "generated" / ARCH / "arch.json").read_text()
 
