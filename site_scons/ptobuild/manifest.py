@@ -51,6 +51,7 @@ class Manifest:
         self.unlinked: dict[str, str] = {}
         self.programs: list[tuple[object, dict]] = []
         self.output = None  # a CompilerOutput, once the environments exist
+        self.echo = True  # say what is not built on the terminal too (not when ptogen reads this file)
         if self.path.exists():
             self.path.unlink()  # a build that dies before writing must not leave the last one's word behind
         atexit.register(self.write)
@@ -72,10 +73,14 @@ class Manifest:
     def not_built(self, target: Path, reason: str) -> None:
         """A part this machine cannot build (the rest of the build goes on)."""
         self.unbuilt[self.rel(target)] = reason
+        if self.echo:
+            print(f"not built: {self.rel(target)}: {reason}")
 
     def not_linked(self, target: Path, reason: str) -> None:
         """Compiled but not linked, because linking needs what this machine lacks."""
         self.unlinked[self.rel(target)] = reason
+        if self.echo:
+            print(f"not linked: {self.rel(target)}: {reason}")
 
     def _nodes(self) -> list:
         """Every node the registered programs depend on, each once, children first."""
