@@ -28,7 +28,7 @@ UPSTREAM = {
     "noop": "1.4 s",
     "round": "~55 ms",
 }
-COPIED = ("pyproject.toml", "SConstruct", "ptogen", "templates", "generated", "runtimes", "examples")
+COPIED = ("pyproject.toml", "SConstruct", "site_scons", "ptogen", "templates", "generated", "runtimes", "examples")
 
 
 def timed_build(root: Path) -> float:

@@ -1,49 +1,40 @@
-"""Building the runtime programs: regenerate `generated/` if stale, run SCons, report where things landed.
+"""Building the runtime programs: regenerate `generated/` if stale, run SCons once, report what it did.
 
-The build graph is the SConstruct at the project root (the convention is in runtimes/README.md); this module
-drives it as `python -m SCons` in a subprocess, streams its progress, and turns a failure into a
-`BuildError` carrying the compiler's last words. `artifacts()` is how the harness finds built libraries.
-Every program a build produced is then checked with ptogen.elfcheck; a failed check fails the build with
-the check's words.
+The build graph is the SConstruct at the project root; this module runs it as `python -m SCons` in a
+subprocess, streams its progress lines, and reads what it did from the manifest it writes
+(build/manifest.json: built, cached, up to date, not built and why, the distinct compiler diagnostics).
+A failure is a `BuildError` carrying each distinct diagnostic once. Every program a build produced is then
+checked with ptogen.elfcheck; a failed check fails the build with the check's words. Where programs land
+is ptogen.layout; `artifacts()` is how the harness finds them.
 
-A sanitized sim build (`sanitize=("address", "undefined")`) is its own variant, build/<arch>/sim-asan+ubsan/
-(ptogen/sanitize.py). Every function here that names a build's place takes `sanitize`; None means the
-sanitizers of PTOGEN_SANITIZE, which a process that preloads their runtimes carries, so the harness run
-inside it (Worker, the scene runner) loads the sanitized programs without being told.
-
-On onboard, a part whose toolchain this machine lacks is not built and is listed in `BuildResult.unbuilt`
-with the reason (ptogen/toolchains.py decides what exists); the parts that can be built still are.
+A sanitized sim build (`sanitize=("address", "undefined")`) is its own variant, build/<arch>/sim-asan+ubsan/.
+Every function here that names a build's place takes `sanitize`; None means the sanitizers of
+PTOGEN_SANITIZE, which a process that preloads their runtimes carries, so the harness run inside it (Worker,
+the scene runner) loads the sanitized programs without being told.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ptogen import elfcheck, generate, paths
+from ptogen import freshness, layout, paths
 from ptogen import sanitize as sanitize_module  # `sanitize` is the parameter's name
-from ptogen.arch import load_all
+from ptogen.arch import Arch, load_all
 
-PLATFORMS = ("sim", "onboard")
-PARTS = ("host", "aicpu", "aicore", "dispatcher")
-VARIANT_PARTS = ("host", "aicpu", "aicore")
-# The progress lines the SConstruct prints (`  CXX   <source>  [<build>]`, `  LINK  <target>`, `  COPY`, `  LN`),
-# and with verbose=1 the commands themselves (every compile and link writes into build/); then the line SCons
-# prints when it takes a target from build/cache instead of building it.
-_WORK_PREFIXES = ("  CXX ", "  LINK ", "  COPY ", "  LN ", "  GEN ")
-_VERBOSE_MARKERS = (" -o build/", "Install file: ")
-_CACHE_PREFIX = "Retrieved `"
-_SCONSTRUCT_ERROR = "ptogen build: error: "
-_SCONSTRUCT_UNBUILT = "ptogen build: unbuilt: "  # a part whose toolchain is missing
-_SCONSTRUCT_UNLINKED = "ptogen build: unlinked: "  # compiled, but linking needs what is missing
-_SCONSTRUCT_NOTES = (_SCONSTRUCT_UNBUILT, _SCONSTRUCT_UNLINKED)
+PLATFORMS = layout.PLATFORMS
+PARTS = layout.PARTS
+Artifacts = layout.Artifacts
 _TAIL_LINES = 40
 
 
@@ -58,39 +49,19 @@ class MissingArtifactError(BuildError):
 class ElfCheckError(BuildError):
     """A program was built but is not what its loader expects; `findings` says how."""
 
-    def __init__(self, findings: Sequence[elfcheck.Finding]):
+    def __init__(self, findings: Sequence[Any]):
         self.findings = list(findings)
         super().__init__("\n".join(str(f) for f in self.findings))
 
 
 @dataclass(frozen=True)
-class Artifacts:
-    """The programs of one (arch, platform, runtime) build. Onboard has no simulator (`ptosim` is None) and
-    its AICore program is CANN's object file, aicore_kernel.o."""
-
-    host: Path
-    aicpu: Path
-    aicore: Path
-    dispatcher: Path
-    ptosim: Path | None = None
-
-    def items(self) -> list[tuple[str, Path]]:
-        named = [(name, getattr(self, name)) for name in ("host", "aicpu", "aicore", "dispatcher", "ptosim")]
-        return [(name, path) for name, path in named if path is not None]
-
-    @property
-    def missing(self) -> list[Path]:
-        return [path for _, path in self.items() if not path.is_file()]
-
-
-@dataclass(frozen=True)
 class BuildResult:
-    """What one `build()` produced and what it had to do for it."""
+    """What one `build()` produced and what it had to do for it (build/manifest.json, read back)."""
 
     artifacts: dict[tuple[str, str], Artifacts]
     scenes: dict[tuple[str, str, str], list[Path]]  # (arch, runtime, scene) -> its programs
     regenerated: list[Path]  # generated/ files rewritten before the build
-    built: list[str]  # the compile/link lines SCons ran: empty when everything was up to date
+    built: list[str]  # "CXX <target>", "LINK <target>", ...: empty when everything was up to date
     from_cache: list[str]  # targets taken from build/cache instead of being built
     output: str  # all SCons printed
     seconds: float
@@ -102,14 +73,25 @@ class BuildResult:
     unlinked: dict[str, str] = field(default_factory=dict)
     checked: list[Path] = field(default_factory=list)  # the programs whose ELF checks passed
     sanitize: tuple[str, ...] = ()  # the sanitizers the programs are instrumented with
+    diagnostics: list[str] = field(default_factory=list)  # each distinct compiler diagnostic, once
+    failed: list[str] = field(default_factory=list)  # targets that failed (a keep_going build goes on)
+    not_reached: list[str] = field(default_factory=list)  # targets a failure left unbuilt (keep_going)
 
     @property
     def up_to_date(self) -> bool:
         return not self.built and not self.from_cache
 
+    def is_current(self, path: Path) -> bool:
+        """Whether `path` is what this build asked for: not failed nor left behind by a failure (the file an
+        earlier build left there may still exist)."""
+        if not path.is_file():
+            return False
+        name = paths.display(path)
+        return name not in self.failed and name not in self.not_reached
+
 
 def build_dir(root: Path | None = None) -> Path:
-    return (root or paths.project_root()) / "build"
+    return layout.build_dir(root or paths.project_root())
 
 
 Sanitize = str | Sequence[str] | None  # "address,undefined", ("address", "undefined"); None: PTOGEN_SANITIZE
@@ -126,13 +108,13 @@ def sanitizers(sanitize: Sanitize = None) -> tuple[str, ...]:
 def variant_dir(
     arch: str, runtime: str, platform: str = "sim", root: Path | None = None, sanitize: Sanitize = None
 ) -> Path:
-    return build_dir(root) / arch / sanitize_module.platform_dir(platform, sanitizers(sanitize)) / runtime
+    return layout.variant_dir(root or paths.project_root(), arch, platform, runtime, sanitizers(sanitize))
 
 
 def scene_dir(
     arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None, sanitize: Sanitize = None
 ) -> Path:
-    return variant_dir(arch, runtime, platform, root, sanitize) / "scenes" / scene
+    return layout.scene_dir(root or paths.project_root(), arch, platform, runtime, scene, sanitizers(sanitize))
 
 
 def artifacts(
@@ -146,14 +128,7 @@ def artifacts(
 ) -> Artifacts:
     """Where the programs of (arch, platform, runtime) are; by default, raises naming any that is not built."""
     chosen = sanitizers(sanitize)
-    out = variant_dir(arch, runtime, platform, root, chosen)
-    found = Artifacts(
-        host=out / "libhost_runtime.so",
-        aicpu=out / "libaicpu_kernel.so",
-        aicore=out / ("libaicore_kernel.so" if platform == "sim" else "aicore_kernel.o"),
-        dispatcher=out / "libaicpu_dispatcher.so",
-        ptosim=out.parent / "libptosim.so" if platform == "sim" else None,
-    )
+    found = layout.artifacts(root or paths.project_root(), arch, platform, runtime, chosen)
     if must_exist and found.missing:
         names = ", ".join(paths.display(path) for path in found.missing)
         how = f" --sanitize {','.join(chosen)}" if chosen else ""
@@ -164,72 +139,40 @@ def artifacts(
 
 
 def scene_folder(runtime: str, scene: str, root: Path | None = None) -> Path | None:
-    """A scene of one runtime lives in examples/<runtime>/<scene>/; one for every runtime in examples/<scene>/."""
-    examples = (root or paths.project_root()) / "examples"
-    for folder in (examples / runtime / scene, examples / scene):
-        if folder.is_dir():
-            return folder
-    return None
+    return layout.scene_folder(root or paths.project_root(), runtime, scene)
 
 
 def scene_programs(
     arch: str, runtime: str, scene: str, platform: str = "sim", root: Path | None = None, sanitize: Sanitize = None
 ) -> list[Path]:
     """Where the kernel and orchestration programs of a scene are built (`<scene folder>/{kernels,orchestration}`)."""
-    folder = scene_folder(runtime, scene, root)
-    if folder is None:
-        return []
-    out = scene_dir(arch, runtime, scene, platform, root, sanitize)
-    stems = sorted(p.stem for kind in ("kernels", "orchestration") for p in (folder / kind).glob("*.cpp"))
-    return [out / f"{stem}.so" for stem in stems]
+    return layout.scene_programs(root or paths.project_root(), arch, platform, runtime, scene, sanitizers(sanitize))
 
 
 def known_runtimes(root: Path | None = None) -> list[str]:
-    runtimes = (root or paths.project_root()) / "runtimes"
-    if not runtimes.is_dir():
-        return []
-    return sorted(
-        p.name for p in runtimes.iterdir() if p.is_dir() and all((p / part).is_dir() for part in VARIANT_PARTS)
-    )
+    return layout.known_runtimes(root or paths.project_root())
 
 
+_runs = {"scons": 0}
 
-def _load(arches: Sequence[str]) -> dict:
-    known = load_all()
+
+def scons_runs() -> int:
+    """How many times this process has run SCons: one command is one build."""
+    return _runs["scons"]
+
+
+def _load(arches: Sequence[str], models: dict[str, Arch] | None) -> dict[str, Arch]:
+    known = models if models is not None and all(name in models for name in arches) else load_all()
     unknown = [name for name in arches if name not in known]
     if unknown:
         raise BuildError(f"unknown arch {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
     return {name: known[name] for name in arches}
 
 
-def _regenerate(selected: dict) -> list[Path]:
-    """Bring each arch's generated folder up to date before it is built; returns the files rewritten."""
-    if all(status.state == "fresh" for status in generate.compare(selected)):
-        return []
-    return [status.path for status in generate.write(selected)]
-
-
-def _is_work(line: str) -> bool:
-    return line.startswith(_WORK_PREFIXES) or any(marker in line for marker in _VERBOSE_MARKERS)
-
-
-def _failure_message(lines: Sequence[str], returncode: int) -> str:
-    """The compiler's or SCons' own error lines, without the progress chatter around them."""
-    interesting = [
-        line for line in lines if line.strip() and not _is_work(line) and not line.startswith(_SCONSTRUCT_NOTES)
-    ]
-    interesting = [line for line in interesting if not line.startswith("scons: building terminated")]
-    for line in interesting:
-        if line.startswith(_SCONSTRUCT_ERROR):  # the SConstruct's own one-line errors
-            return line.removeprefix(_SCONSTRUCT_ERROR)
-    tail = "\n".join(interesting[-_TAIL_LINES:]) or f"scons exited with {returncode}"
-    return f"build failed (scons exited with {returncode}):\n{tail}"
-
-
 @contextlib.contextmanager
 def _exclusive(root: Path, echo: Callable[[str], None] | None) -> Iterator[None]:
     """One build at a time per checkout: SCons does not lock its signature database or the outputs."""
-    lock_path = build_dir(root) / ".lock"
+    lock_path = layout.lock(root)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as lock:
         try:
@@ -244,21 +187,41 @@ def _exclusive(root: Path, echo: Callable[[str], None] | None) -> Iterator[None]
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | None) -> tuple[int, list[str]]:
+def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | None) -> tuple[int, str, str]:
+    """SCons' progress lines (stdout) go to echo as they come; its own errors (stderr) are kept for the
+    case where it dies before writing the manifest."""
     env = sanitize_module.without_preload(os.environ)  # SCons and the compiler are not ours to sanitize
     env.pop("SCONSFLAGS", None)  # the caller's -j and arguments are explicit
+    _runs["scons"] += 1
     lines: list[str] = []
-    process = subprocess.Popen(
-        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
-    )
-    assert process.stdout is not None
-    for raw in process.stdout:
-        line = raw.rstrip("\n")
-        lines.append(line)
-        # raised as the BuildError, or reported in BuildResult.unbuilt, instead
-        if echo is not None and not line.startswith((_SCONSTRUCT_ERROR, *_SCONSTRUCT_NOTES)):
-            echo(line)
-    return process.wait(), lines
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(
+            command, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1, env=env
+        )
+        assert process.stdout is not None
+        for raw in process.stdout:
+            lines.append(raw.rstrip("\n"))
+            if echo is not None:
+                echo(lines[-1])
+        returncode = process.wait()
+        errors.seek(0)
+        return returncode, "\n".join(lines), errors.read()
+
+
+def _read_manifest(root: Path, returncode: int, stderr: str) -> dict[str, Any]:
+    try:
+        return json.loads(layout.manifest(root).read_text())
+    except (OSError, ValueError):
+        tail = "\n".join(stderr.strip().splitlines()[-_TAIL_LINES:]) or "no output"
+        raise BuildError(f"build failed (scons exited with {returncode}, writing no manifest):\n{tail}") from None
+
+
+def _failure_message(manifest: dict[str, Any], returncode: int, stderr: str) -> str:
+    if manifest.get("error"):  # the SConstruct's own one-line errors
+        return str(manifest["error"])
+    words = manifest.get("diagnostics") or [f"{f['target']}: {f['error']}" for f in manifest.get("failures", [])]
+    tail = "\n".join(words) or "\n".join(stderr.strip().splitlines()[-_TAIL_LINES:]) or "no output"
+    return f"build failed (scons exited with {returncode}):\n{tail}"
 
 
 def _print_line(line: str) -> None:
@@ -276,21 +239,25 @@ def build(
     echo: Callable[[str], None] | None = _print_line,
     verbose: bool = False,
     sanitize: Sanitize = None,
+    models: dict[str, Arch] | None = None,
+    keep_going: bool = False,
 ) -> BuildResult:
-    """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked, check every program
-    it produced (ptogen.elfcheck), return the paths.
+    """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked and the scenes'
+    programs in one SCons run, check every program it produced (ptogen.elfcheck), return the paths.
 
     `arches` defaults to every arch, `runtimes` to every runtime variant under runtimes/, `parts` to all of
-    host, aicpu, aicore and dispatcher. SCons output goes line by line to `echo` (None: silent) and is kept
-    in the result. A failed ELF check raises ElfCheckError naming the file and the reason. `sanitize` builds
-    the instrumented variant instead (None: the sanitizers PTOGEN_SANITIZE names, usually none).
+    host, aicpu, aicore and dispatcher. `models` are the arches already loaded by the caller (else they are
+    loaded here). SCons' progress lines go to `echo` (None: silent). A failed compile raises BuildError with
+    each distinct diagnostic once, unless `keep_going`: then everything else is still built and the result
+    names what failed. A failed ELF check raises ElfCheckError naming the file and the reason. `sanitize`
+    builds the instrumented variant instead (None: the sanitizers PTOGEN_SANITIZE names, usually none).
     """
     root = paths.project_root()
     if platform not in PLATFORMS:
         raise BuildError(f"platform {platform!r} is not buildable here (buildable: {', '.join(PLATFORMS)})")
     if not (root / "SConstruct").is_file():
         raise BuildError(f"no SConstruct in {root}")
-    arch_list = list(arches) if arches else sorted(load_all())
+    arch_list = list(arches) if arches else sorted(models if models is not None else load_all())
     runtime_list = list(runtimes) if runtimes else known_runtimes(root)
     if not runtime_list:
         raise BuildError("runtimes/ holds no runtime variant (a folder with host/, aicpu/ and aicore/)")
@@ -299,7 +266,7 @@ def build(
     unknown_parts = [part for part in part_list if part not in PARTS]
     if unknown_parts:
         raise BuildError(f"unknown part {', '.join(unknown_parts)} (parts: {', '.join(PARTS)})")
-    selected = _load(arch_list)
+    selected = _load(arch_list, models)
     chosen = sanitizers(sanitize)
     if chosen and platform != "sim":
         raise BuildError(f"--sanitize is for the sim platform (the {platform} programs run on the device)")
@@ -307,29 +274,31 @@ def build(
     command = [sys.executable, "-m", "SCons", "-C", str(root), "--debug=explain" if verbose else "-Q"]
     if jobs is not None:
         command.append(f"-j{jobs}")
+    if keep_going:
+        command.append("-k")
     command += [f"arch={','.join(arch_list)}", f"runtime={','.join(runtime_list)}", f"platform={platform}"]
     if part_list != list(PARTS):
         command.append(f"parts={','.join(part_list)}")
-    if platform != "sim":
-        command.append("aicore_arch=" + ",".join(f"{n}:{a.toolchain.aicore_arch}" for n, a in selected.items()))
     if scene_list:
         command.append(f"scenes={','.join(scene_list)}")
     if chosen:
         command.append(f"sanitize={','.join(chosen)}")
     if verbose:
         command.append("verbose=1")
+    command.append("driven=1")
 
     start = time.perf_counter()
     with _exclusive(root, echo):
-        regenerated = _regenerate(selected)
-        returncode, lines = _run_scons(command, root, echo)
-    if returncode != 0:
-        raise BuildError(_failure_message(lines, returncode))
-    unbuilt, unlinked = (
-        dict(line.removeprefix(prefix).split(": ", 1) for line in lines if line.startswith(prefix))
-        for prefix in (_SCONSTRUCT_UNBUILT, _SCONSTRUCT_UNLINKED)
-    )
-    complete = platform == "sim" and part_list == list(PARTS)
+        regenerated = freshness.regenerate(selected, root)
+        layout.manifest(root).unlink(missing_ok=True)
+        returncode, stdout, stderr = _run_scons(command, root, echo)
+        manifest = _read_manifest(root, returncode, stderr)
+    if returncode != 0 and not (keep_going and manifest.get("failures") and not manifest.get("error")):
+        raise BuildError(_failure_message(manifest, returncode, stderr))
+    if returncode == 0 and echo is not None:
+        for diagnostic in manifest["diagnostics"]:  # warnings of user code (scene programs build without -Werror)
+            echo(diagnostic)
+    complete = platform == "sim" and part_list == list(PARTS) and returncode == 0
     found = {
         (a, r): artifacts(a, r, platform, root=root, must_exist=complete, sanitize=chosen)
         for a in arch_list
@@ -341,7 +310,7 @@ def build(
         for role, path in result.items()
         if role in part_list and path.is_file()
     ]
-    findings = elfcheck.check_programs(programs, platform, root, sanitizers=chosen)
+    findings = freshness.check_programs(programs, platform, root, chosen)
     if findings:
         raise ElfCheckError(findings)
     seconds = time.perf_counter() - start
@@ -356,14 +325,17 @@ def build(
             if scene_folder(r, s, root) is not None
         },
         regenerated=regenerated,
-        built=[line.strip() for line in lines if _is_work(line)],
-        from_cache=[line for line in lines if line.startswith(_CACHE_PREFIX)],
-        output="\n".join(lines),
+        built=manifest["built"],
+        from_cache=manifest["cached"],
+        output=stdout + ("\n" + stderr if stderr else ""),
         seconds=seconds,
         platform=platform,
         command=command,
-        unbuilt=unbuilt,
-        unlinked=unlinked,
+        unbuilt=manifest["unbuilt"],
+        unlinked=manifest["unlinked"],
         checked=[path for _, path in programs],
         sanitize=chosen,
+        diagnostics=manifest["diagnostics"],
+        failed=[failure["target"] for failure in manifest["failures"]],
+        not_reached=manifest["not_reached"],
     )

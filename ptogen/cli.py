@@ -13,7 +13,7 @@ import typing
 from collections.abc import Sequence
 from pathlib import Path
 
-from ptogen import build, generate, newarch, paths, sanitize, toolchains
+from ptogen import build, generate, layout, newarch, paths, sanitize, toolchains
 from ptogen.arch import Arch, ArchError, load_all, model
 from ptogen.trace import cli as trace_cli
 
@@ -156,7 +156,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             continue
         name_width = max(len(name) for name, _, _ in rows)
         path_width = max(len(paths.display(path)) for _, path, _ in rows)
-        print(f"\n{arch}/{sanitize.platform_dir(result.platform, result.sanitize)}/{runtime}:")
+        print(f"\n{arch}/{layout.platform_dir(result.platform, result.sanitize)}/{runtime}:")
         for name, path, note in rows:
             size = _size(path.stat().st_size)
             print(f"  {name:<{name_width}}  {paths.display(path):<{path_width}}  {size:>10}{note}")
@@ -178,19 +178,22 @@ def _ms(ns: int) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ptogen.harness.binding import HostRuntimeError
-    from ptogen.harness.runner import GoldenMismatch, build_scene, run_scene
+    from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
     from ptogen.harness.scene import SceneError, find_scene
     from ptogen.harness.worker import Worker
 
-    if args.dep_gen and not _select(load_all(), [args.arch])[args.arch].features.dep_gen:
+    arches = _select(load_all(), [args.arch])
+    if args.dep_gen and not arches[args.arch].features.dep_gen:
         print(f"ptogen run: arch {args.arch} has no dep_gen collector (features.dep_gen is false)", file=sys.stderr)
         return 2
     try:
         scene = find_scene(args.scene, args.runtime)
         case = scene.case(args.case)
         profiling, outdir = trace_cli.run_config(args, scene.name)
-        blob = build_scene(scene, args.arch)
-        with Worker(args.arch, scene.runtime, device_id=args.device) as worker:
+        # One build: the runtime's programs and the scene's, then the Worker loads them as they are.
+        build.build([args.arch], [scene.runtime], scenes=[scene.name], echo=None, models=arches)
+        blob = scene_callable(scene, args.arch)
+        with Worker(args.arch, scene.runtime, device_id=args.device, build=False) as worker:
             result = run_scene(worker, scene, blob, case, rounds=args.rounds, **profiling)
     except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError) as error:
         print(f"ptogen run: {error}", file=sys.stderr)
@@ -210,23 +213,39 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from ptogen.harness.runner import build_scene, run_scene
+    from ptogen.harness.runner import run_scene, scene_callable
     from ptogen.harness.scene import load_scene_file, scene_folders
     from ptogen.harness.worker import Worker
 
-    arch = _select(load_all(), [args.arch])[args.arch]
+    arches = _select(load_all(), [args.arch])
+    arch = arches[args.arch]
     if args.sanitize:
         try:
             chosen = sanitize.parse(args.sanitize)
             if chosen != sanitize.from_environment() or not sanitize.is_loaded(chosen):
-                return _test_sanitized(args, chosen)  # here: not yet the child that preloads the runtimes
+                return _test_sanitized(args, chosen, arches)  # here: not yet the child that preloads the runtimes
         except (sanitize.SanitizeError, build.BuildError) as error:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
+    folders = sorted(scene_folders(args.runtime).items())
+    unbuilt: set[tuple[str, str]] = set()  # (runtime, scene) whose programs failed to build
+    if not args.prebuilt:
+        # One build for every scene: a scene that does not compile is named, and the others still build.
+        runtimes = sorted({runtime for (runtime, _), _ in folders}) or None
+        try:
+            built = build.build([args.arch], runtimes, scenes=sorted({name for (_, name), _ in folders}), echo=None,
+                                models=arches, keep_going=True)
+        except build.BuildError as error:
+            print(f"ptogen test: {error}", file=sys.stderr)
+            return 1
+        if built.diagnostics:
+            print("\n".join(built.diagnostics) + "\n")
+        unbuilt = {(runtime, scene) for (_, runtime, scene), programs in built.scenes.items()
+                   if not all(built.is_current(path) for path in programs)}
     failures = skipped = 0
     workers: dict[str, Worker] = {}
     try:
-        for (runtime, name), folder in sorted(scene_folders(args.runtime).items()):
+        for (runtime, name), folder in folders:
             scene = load_scene_file(folder / "scene.py")
             for case in scene.cases:
                 label = f"{runtime}/{name}:{case.name}"
@@ -238,10 +257,16 @@ def cmd_test(args: argparse.Namespace) -> int:
                     skipped += 1
                     print(f"SKIP  {label:<48} {too_big}")
                     continue
+                if (runtime, name) in unbuilt:
+                    failures += 1
+                    print(f"FAIL  {label:<48} the scene's programs did not build (the compiler's words are above)")
+                    continue
                 try:
-                    blob = build_scene(scene, args.arch)
+                    blob = scene_callable(scene, args.arch)
                     if runtime not in workers:
-                        workers[runtime] = Worker(args.arch, runtime, device_id=args.device + len(workers)).init()
+                        workers[runtime] = Worker(
+                            args.arch, runtime, device_id=args.device + len(workers), build=False
+                        ).init()
                     result = run_scene(workers[runtime], scene, blob, case, rounds=args.rounds)
                     last = result.rounds[-1]
                     print(f"PASS  {label:<48} host {_ms(last.host_wall_ns)} ms  device {_ms(last.device_wall_ns)} ms")
@@ -253,27 +278,28 @@ def cmd_test(args: argparse.Namespace) -> int:
             worker.close()
     verdict = "all scenes pass" if failures == 0 else f"{failures} failure(s)"
     note = f" ({skipped} case(s) need more than {args.arch} has)" if skipped else ""
-    print(f"\n{verdict} on {args.arch}/{sanitize.platform_dir('sim', build.sanitizers())}{note}")
+    print(f"\n{verdict} on {args.arch}/{layout.platform_dir('sim', build.sanitizers())}{note}")
     return 1 if failures else 0
 
 
-def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...]) -> int:
+def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...], arches: dict[str, Arch]) -> int:
     """`ptogen test --sanitize S`: build the sanitized programs here, run this same command again in a child
     that preloads the sanitizer runtimes (Python is not instrumented), then name every report it wrote."""
     from ptogen.harness.scene import scene_folders
 
-    variant = sanitize.platform_dir("sim", chosen)
+    variant = layout.platform_dir("sim", chosen)
     folders = scene_folders(args.runtime)
     runtimes = sorted({runtime for runtime, _ in folders}) or None
     start = time.perf_counter()
     print(f"building {args.arch}/{variant} (every program instrumented with {', '.join(chosen)}) ...", flush=True)
-    build.build([args.arch], runtimes, scenes=sorted({name for _, name in folders}), echo=None, sanitize=chosen)
+    build.build([args.arch], runtimes, scenes=sorted({name for _, name in folders}), echo=None, sanitize=chosen,
+                models=arches)
     print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
-    log_dir = build.build_dir() / "sanitizer-reports" / f"{args.arch}-{variant}"
+    log_dir = layout.sanitizer_reports(paths.project_root(), args.arch, chosen)
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     env = sanitize.environment(chosen, log_dir) | {"PYTHONUNBUFFERED": "1"}  # its lines up to an abort
-    command = [sys.executable, "-m", "ptogen.cli", *args.argv]
+    command = [sys.executable, "-m", "ptogen.cli", *args.argv, "--prebuilt"]  # the build above is the one
     returncode = subprocess.run(command, env=env, check=False).returncode
     found = sanitize.reports(log_dir)
     for report in found:
@@ -417,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on the sanitized build (address, undefined, thread) in a child that preloads the sanitizer "
         "runtimes; any report fails the run and is named",
     )
+    test.add_argument("--prebuilt", action="store_true", help=argparse.SUPPRESS)  # the sanitized run's child
     test.set_defaults(func=cmd_test)
 
     new = sub.add_parser(

@@ -25,7 +25,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection
 from elftools.elf.sections import NoteSection, SymbolTableSection
 
-from ptogen import paths
+from ptogen import c_abi
 
 # Libraries whose versioned symbols any program may import: the C and C++ runtimes a toolchain links by itself.
 SYSTEM_LIBRARIES = re.compile(
@@ -66,68 +66,6 @@ class Expectation:
     build_id: bool = True
     relocatable: bool = False  # an object file (the onboard AICore program): checks its symbol table
     sanitized: bool = False  # may import from the sanitizer runtimes (a sanitized build)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Reading C headers: the names of the functions a header declares.
-
-
-def _strip_comments_and_directives(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
-    text = re.sub(r"//[^\n]*", " ", text)
-    # Continued directives first, then every directive line: both branches of an #if are read.
-    text = re.sub(r"^\s*#(?:[^\n]*\\\n)*[^\n]*", " ", text, flags=re.MULTILINE)
-    return re.sub(r'extern\s+"C"\s*\{', " ", text)
-
-
-_DECLARATION = re.compile(r"^[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\s*\((.*)\)\s*$", re.DOTALL)
-_NOT_FUNCTIONS = ("typedef", "struct", "enum", "union", "static_assert", "using", "namespace", "static ")
-
-
-def declared_functions(header: Path) -> frozenset[str]:
-    """Every function a C header declares at file scope (typedefs, structs and enums are skipped)."""
-    text = _strip_comments_and_directives(header.read_text())
-    names: set[str] = set()
-    depth = 0
-    statement: list[str] = []
-    for char in text:
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            if depth > 0:
-                depth -= 1
-            if depth == 0:
-                statement.clear()
-            continue
-        if depth > 0:
-            continue
-        if char == ";":
-            words = " ".join("".join(statement).split())
-            statement.clear()
-            if words.startswith(_NOT_FUNCTIONS):
-                continue
-            match = _DECLARATION.match(words)
-            if match and "(" not in match.group(0).split(match.group(1))[0]:
-                names.add(match.group(1))
-        else:
-            statement.append(char)
-    return frozenset(names)
-
-
-def c_abi_functions(root: Path | None = None) -> frozenset[str]:
-    """The functions of libhost_runtime.so's C ABI, read from runtimes/include/pto/pto_runtime_c_api.h."""
-    return declared_functions((root or paths.project_root()) / "runtimes" / "include" / "pto" / "pto_runtime_c_api.h")
-
-
-def cann_api_functions(root: Path | None = None) -> frozenset[str]:
-    """The CANN API the host library may import, read from runtimes/platform/cann/cann_runtime_api.h."""
-    return declared_functions((root or paths.project_root()) / "runtimes" / "platform" / "cann" / "cann_runtime_api.h")
-
-
-def version_script(functions: Iterable[str]) -> str:
-    """A linker version script exporting exactly `functions` and hiding every other symbol."""
-    exported = "".join(f"    {name};\n" for name in sorted(functions))
-    return "{\n  global:\n" + exported + "  local:\n    *;\n};\n"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -262,10 +200,10 @@ def expectations(platform: str, root: Path | None = None) -> dict[str, Expectati
     return {
         "host": Expectation(
             host_machine,
-            c_abi_functions(root),
+            c_abi.c_abi_functions(root),
             exact_exports=True,
             abi_name="the C ABI (runtimes/include/pto/pto_runtime_c_api.h)",
-            allowed_undefined=cann_api_functions(root),
+            allowed_undefined=c_abi.cann_api_functions(root),
         ),
         "aicpu": Expectation(device_machine, AICPU_ENTRIES, allowed_undefined_prefixes=seam),
         "aicore": Expectation(

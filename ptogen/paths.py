@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ptogen import layout
+
 
 def project_root() -> Path:
     override = os.environ.get("PTOGEN_ROOT")
@@ -37,7 +39,7 @@ def generated_dir() -> Path:
 
 def external_generated_dir() -> Path:
     """Where arches from outside templates/arches/ are generated: under build/, which is not committed."""
-    return project_root() / "build" / "generated"
+    return layout.generated_roots(project_root())[1]
 
 
 ARCH_PATH_ENV = "PTOGEN_ARCH_PATH"

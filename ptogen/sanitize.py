@@ -1,32 +1,7 @@
-"""Sanitized builds and the process they run in.
-
-`ptogen build --sanitize address,undefined` builds every sim program (host, AICPU, AICore, dispatcher,
-ptosim, scene kernels and orchestration) instrumented, into its own variant: build/<arch>/sim-asan+ubsan/...
-and build/sim-asan+ubsan/ptosim/, never mixed with the normal build.
-
-Python is not instrumented, so a process that loads sanitized programs must have the sanitizer runtime
-preloaded (`LD_PRELOAD`, ASan first). The harness knows which build to load from PTOGEN_SANITIZE, which is
-set together with that preload (`environment()`); `ptogen test --sanitize ...` runs the scene suite in such
-a child process and names every report the sanitizers wrote.
-
-Options, and why:
-- UBSan halts on the first error (`-fno-sanitize-recover=all`, halt_on_error=1): a report fails the run.
-- ASan runs with detect_leaks=0. The process is CPython, whose interpreter and extension modules keep
-  allocations alive until exit by design, and every allocation of ours is made under CPython frames (ctypes
-  calls), so a suppression by module would hide our leaks with theirs. Leaks of device memory, the ones the
-  project owns, are counted by ptosim itself (`live_allocations`, asserted by the lifecycle tests).
-- Reports go to files under the log directory (log_path), so the parent can name each one after the run.
-
-`thread` (TSan) is not clean yet and not in CI. Done: the sim device seam and ptosim's parking use atomic
-words (acquire reads, seq_cst writes) and no free-standing fences; handshake flags are read through the
-seam's flag_read(); the a2a3 collector hooks read lane headers with atomics. The build now works, and a survey
-of a2a3 host_build_graph (`ptogen test --arch a2a3 --runtime host_build_graph --sanitize thread`) reports one
-race, inside the dynamic loader: two core threads resolving the same kernel image at once in
-ptosim_resolve_kernel, where the loser's duplicate handle is dlclosed while the winner's dlopen allocates —
-ld.so's own locking is invisible to TSan, so this may be a false report, but loading each image once under a
-per-address lock would remove the question. Still open besides: a2a3's host-registered collector pull
-copies record bytes with memcpy beside device writes to other slots of the ring (only written/consumed are
-atomics), and TSan's slowdown can overrun the arch's 2000 ms stream fence on the larger scenes.
+"""Sanitized builds and the process they run in: which sanitizers a build is instrumented with and the name of
+its variant, the environment of a child process that preloads their runtimes (Python is not instrumented;
+the harness knows which build to load from PTOGEN_SANITIZE, set together with the preload), and the reports
+they write. Why each option is what it is, and what ThreadSanitizer still finds: docs/sanitizers.md.
 """
 
 from __future__ import annotations
@@ -79,12 +54,6 @@ def from_environment() -> tuple[str, ...]:
 def label(sanitizers: Iterable[str]) -> str:
     """("address", "undefined") -> "asan+ubsan": the suffix of the variant's platform folder."""
     return "+".join(SANITIZERS[name][0] for name in sanitizers)
-
-
-def platform_dir(platform: str, sanitizers: Iterable[str]) -> str:
-    """The folder name under build/<arch>/ (and build/): "sim", or "sim-asan+ubsan"."""
-    suffix = label(sanitizers)
-    return f"{platform}-{suffix}" if suffix else platform
 
 
 @cache

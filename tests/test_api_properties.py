@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ptogen import build as builder
-from ptogen.arch import load_all
 from ptogen.harness.binding import HostRuntime, HostRuntimeError
 from ptogen.harness.ptosim import Ptosim
 from ptogen.harness.runner import build_scene
@@ -25,7 +24,7 @@ def world():
     blob = build_scene(scene, ARCH)
     found = builder.artifacts(ARCH, RUNTIME)
     sim = Ptosim(found.ptosim)
-    sim.configure_device(DEVICE, load_all()[ARCH])
+    sim.configure_device(DEVICE, ARCH)
     binaries = (found.aicpu.read_bytes(), found.aicore.read_bytes(), found.dispatcher.read_bytes())
     return {"scene": scene, "blob": blob, "sim": sim, "runtime": HostRuntime(found.host), "binaries": binaries}
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from ptogen import build as builder
-from ptogen.arch import load_all
 from ptogen.harness.binding import DeviceContext, HostRuntime, RuntimeCallError
 from ptogen.harness.callable import Kernel, build_chip_callable
 from ptogen.harness.ptosim import Ptosim
@@ -36,7 +35,7 @@ def blob(scene):
 def parts(scene):
     found = builder.artifacts(ARCH, RUNTIME)
     sim = Ptosim(found.ptosim)
-    sim.configure_device(DEVICE, load_all()[ARCH])
+    sim.configure_device(DEVICE, ARCH)
     return {
         "sim": sim,
         "runtime": HostRuntime(found.host),

@@ -20,13 +20,13 @@ from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from ptogen import build, paths
+from ptogen import build, freshness, paths
 
 ROOT = paths.project_root()
 ARCH = "a2a3"
 SCENE = "vector_example"
 HOST_EXPORTS = ("simpler_init", "run_prepared", "prepare_callable", "finalize_device")
-# What every sim build compiles besides a runtime variant (runtimes/README.md, "Build convention").
+# What every sim build compiles besides a runtime variant (runtimes/SConscript).
 COMPONENTS = (
     "runtimes/device/aicpu",
     "runtimes/device/aicore",
@@ -72,9 +72,12 @@ def scons(root: Path, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def copy_tree_for_scons(target: Path) -> None:
-    for tree in ("generated", "runtimes"):
-        shutil.copytree(ROOT / tree, target / tree, ignore=shutil.ignore_patterns("*.o", "*.so"))
+    """What the build reads: the SConstruct, its helpers, the SConscripts and the sources they name."""
+    for tree in ("generated", "runtimes", "site_scons"):
+        shutil.copytree(ROOT / tree, target / tree, ignore=shutil.ignore_patterns("*.o", "*.so", "__pycache__"))
     shutil.copy(ROOT / "SConstruct", target)
+    (target / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "SConscript", target / "examples")
 
 
 def elf(path: Path) -> ELFFile:
@@ -199,8 +202,10 @@ def test_identical_scene_sources_compile_once(tmp_path: Path):
     scenes_dir = f"build/{ARCH}/sim/{runtime}/scenes"
     result = scons(tmp_path, f"arch={ARCH}", f"runtime={runtime}", "scenes=one,two", scenes_dir)
     assert result.returncode == 0, result.stdout + result.stderr
-    compiles = [line for line in result.stdout.splitlines() if line.startswith("  CXX ")]
-    assert len(compiles) == 2, compiles
+    manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
+    compiles = [step for step in manifest["built"] if step.startswith("CXX ")]
+    links = [step for step in manifest["built"] if step.startswith("LINK ")]
+    assert len(compiles) == 2 and len(links) == 2, manifest["built"]
     for scene in ("one", "two"):
         for stem in ("kernel_inc", "kernel_a" if scene == "one" else "kernel_b"):
             assert (tmp_path / scenes_dir / scene / f"{stem}.so").is_file()
@@ -284,3 +289,80 @@ def test_artifacts_names_what_is_not_built(tmp_path: Path):
     assert "ptogen build --arch a2a3 --runtime host_build_graph" in message
     found = build.artifacts(ARCH, "host_build_graph", root=tmp_path, must_exist=False)
     assert found.missing == [path for _, path in found.items()]
+
+
+def test_run_and_test_each_invoke_scons_once(builds, capsys):
+    """`ptogen run` and `ptogen test` build the runtime's programs and the scenes' in one SCons run (counted by
+    the driver, in this process)."""
+    from ptogen import cli
+
+    runtime = "host_build_graph"
+    before = build.scons_runs()
+    assert cli.main(["run", SCENE, "--arch", ARCH, "--runtime", runtime, "--rounds", "2"]) == 0
+    assert build.scons_runs() - before == 1
+    before = build.scons_runs()
+    assert cli.main(["test", "--arch", ARCH, "--runtime", runtime, "--rounds", "1"]) == 0
+    assert build.scons_runs() - before == 1
+    assert "all scenes pass" in capsys.readouterr().out
+
+
+def test_a_diagnostic_repeated_by_several_compiles_is_reported_once(builds, tmp_path: Path, monkeypatch):
+    """One broken kernel shared by every runtime is compiled once per runtime variant; its error is one
+    diagnostic in the result, and each failed compile is named."""
+    copy_tree_for_scons(tmp_path)
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "cache").symlink_to(ROOT / "build" / "cache")
+    kernels = tmp_path / "examples" / "broken" / "kernels"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel_bad.cpp").write_text('extern "C" int kernel_entry() { return undefined_name; }\n')
+    monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
+    runtimes = build.known_runtimes()
+    result = build.build([ARCH], scenes=["broken"], echo=None, keep_going=True)
+    assert len(result.failed) == len(runtimes) >= 2, result.failed
+    errors = [d for d in result.diagnostics if "'undefined_name' was not declared" in d]
+    assert len(errors) == 1, result.diagnostics
+    assert errors[0].startswith("examples/broken/kernels/kernel_bad.cpp:"), errors[0]
+    for runtime in runtimes:
+        assert not result.is_current(build.scene_dir(ARCH, runtime, "broken", root=tmp_path) / "kernel_bad.so")
+        assert result.is_current(build.artifacts(ARCH, runtime, root=tmp_path).host)  # the rest still built
+
+
+def test_the_layout_and_the_driver_import_no_scons():
+    """SConstruct and the driver share ptogen.layout; neither it nor the driver pulls SCons in."""
+    code = "import sys, ptogen.layout, ptogen.build; print(sorted(m for m in sys.modules if m.startswith('SCons')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_build_regenerates_what_changed_since_generated_was_last_found_fresh(tmp_path: Path, monkeypatch):
+    """build/ remembers the generation files of a fresh arch; a hand edit of a generated file or an edit of an
+    arch's hook folder is still seen and repaired by the next build."""
+    from ptogen.arch import load_all
+
+    for tree in ("templates", "generated"):
+        shutil.copytree(ROOT / tree, tmp_path / tree)
+    monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
+    assert freshness.regenerate(load_all(), tmp_path) == []
+    assert freshness.regenerate(load_all(), tmp_path) == []
+    edited = tmp_path / "generated" / ARCH / "device_runner.h"
+    edited.write_text(edited.read_text() + "// hand edit\n")
+    assert freshness.regenerate(load_all(), tmp_path) == [edited]
+    toml = tmp_path / "templates" / "arches" / ARCH / "arch.toml"
+    toml.write_text(toml.read_text().replace("max_block_dim = 24", "max_block_dim = 20"))
+    rewritten = freshness.regenerate(load_all(), tmp_path)
+    assert tmp_path / "generated" / ARCH / "arch.json" in rewritten
+    assert '"max_block_dim": 20' in (tmp_path / "generated" / ARCH / "arch.json").read_text()
+
+
+def test_scons_run_by_hand_prints_a_repeated_diagnostic_once(tmp_path: Path):
+    copy_tree_for_scons(tmp_path)
+    kernels = tmp_path / "examples" / "broken" / "kernels"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel_bad.cpp").write_text('extern "C" int kernel_entry() { return undefined_name; }\n')
+    runtimes = build.known_runtimes()
+    targets = [f"build/{ARCH}/sim/{runtime}/scenes" for runtime in runtimes]
+    result = scons(tmp_path, "-k", f"arch={ARCH}", "scenes=broken", *targets)
+    assert result.returncode == 2
+    assert result.stderr.count("'undefined_name' was not declared") == 1, result.stderr
+    assert result.stderr.count("scons: *** [") == len(runtimes) >= 2, result.stderr  # every compile failed

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ptogen import build, elfcheck, paths, toolchains
+from ptogen import build, c_abi, elfcheck, freshness, paths, toolchains
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 
@@ -35,7 +35,7 @@ def host_like(tmp_path: Path, extra: str = "", *flags: str, exports: set[str] | 
     """A libhost_runtime.so defining the C ABI (plus `extra`), exporting `exports` through a version script."""
     body = "".join(f'extern "C" int {name}() {{ return 0; }}\n' for name in sorted(C_ABI))
     script = tmp_path / "exports.map"
-    script.write_text(elfcheck.version_script(exports if exports is not None else C_ABI))
+    script.write_text(c_abi.version_script(exports if exports is not None else C_ABI))
     return library(tmp_path, "libhost_runtime.so", body + extra, f"-Wl,--version-script={script}", *flags)
 
 
@@ -47,8 +47,8 @@ HOST = elfcheck.expectations("sim")["host"]
 
 
 def test_the_c_abi_is_read_from_its_header():
-    assert elfcheck.c_abi_functions() == C_ABI
-    cann = elfcheck.cann_api_functions()
+    assert c_abi.c_abi_functions() == C_ABI
+    cann = c_abi.cann_api_functions()
     assert {"rtSetDevice", "aclrtSynchronizeStreamWithTimeout", "halMemCtl", "dlog_setlevel"} <= cann
     assert not {"rtError_t", "rtStream_t", "static_assert"} & cann
 
@@ -63,7 +63,7 @@ def test_header_parser_skips_types_macros_and_comments(tmp_path: Path):
         "const char *name_of(int id);\nvoid *\n  spread_over(size_t n,\n   int flags);\nint no_args(void);\n"
         '#ifdef __cplusplus\n}\n#endif\n#endif\n'
     )
-    assert elfcheck.declared_functions(header) == {"name_of", "spread_over", "no_args"}
+    assert c_abi.declared_functions(header) == {"name_of", "spread_over", "no_args"}
 
 
 def test_a_library_exporting_exactly_the_c_abi_passes(tmp_path: Path):
@@ -123,7 +123,7 @@ def test_the_host_may_import_the_cann_api_and_versioned_libc_but_nothing_else(tm
     body = calls + "".join(f'extern "C" int {name}() {{ return 0; }}\n' for name in sorted(C_ABI - {"simpler_init"}))
     body += 'extern "C" int simpler_init() { std::puts("x"); return rtSetDevice(0) + ptosim_notify_u32(nullptr); }\n'
     script = tmp_path / "exports.map"
-    script.write_text(elfcheck.version_script(C_ABI))
+    script.write_text(c_abi.version_script(C_ABI))
     lib = library(tmp_path, "libhost_runtime.so", body, f"-Wl,--version-script={script}")
     assert messages(lib, HOST) == ["libhost_runtime.so needs ptosim_notify_u32, which nothing it may link provides"]
 
@@ -161,5 +161,26 @@ def test_every_program_of_a_real_build_passes_and_the_build_says_so():
     assert set(result.checked) == {found.host, found.aicpu, found.aicore, found.dispatcher}
     # The host library's version script came from the header: it exports the C ABI and nothing else.
     exports = (build.variant_dir("a2a3", runtime) / "host_exports.map").read_text()
-    assert exports == elfcheck.version_script(elfcheck.c_abi_functions(paths.project_root()))
+    assert exports == c_abi.version_script(c_abi.c_abi_functions(paths.project_root()))
     assert elfcheck.check(found.host, HOST) == []
+
+
+def test_a_build_rechecks_only_what_changed_and_a_failed_program_fails_every_time(tmp_path: Path):
+    """The build remembers the programs that passed, as they were (a no-op build reads no ELF file); a program
+    that failed is checked, and fails, on every build until it is fixed."""
+    root = tmp_path / "root"
+    for header in (c_abi.c_abi_header(), c_abi.cann_api_header()):
+        target = root / header.relative_to(paths.project_root())
+        target.parent.mkdir(parents=True)
+        shutil.copy(header, target)
+    (root / "build").mkdir()
+    good_dir, bad_dir = tmp_path / "good", tmp_path / "bad"
+    good_dir.mkdir()
+    bad_dir.mkdir()
+    good, bad = host_like(good_dir), host_like(bad_dir, "", "-Wl,--build-id=none")
+    for _ in range(2):
+        findings = freshness.check_programs([("host", good), ("host", bad)], "sim", root, ())
+        assert [finding.path for finding in findings] == [bad]
+    assert freshness.check_programs([("host", good)], "sim", root, ()) == []  # passed before, as it is
+    good.write_bytes(bad.read_bytes())  # the same file, now broken: checked again
+    assert [finding.check for finding in freshness.check_programs([("host", good)], "sim", root, ())] == ["build-id"]

@@ -19,7 +19,7 @@ import pytest
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
-from ptogen import build, sanitize
+from ptogen import build, layout, sanitize
 from ptogen.arch import load_all
 from ptogen.harness.worker import Worker, WorkerError
 
@@ -98,7 +98,7 @@ def test_a_worker_refuses_the_sanitized_build_without_the_preload(monkeypatch):
 
 def test_sanitizer_lists_are_checked():
     assert sanitize.parse("undefined, address") == ("address", "undefined")
-    assert sanitize.platform_dir("sim", ("address", "undefined")) == "sim-asan+ubsan"
+    assert layout.platform_dir("sim", ("address", "undefined")) == "sim-asan+ubsan"
     with pytest.raises(sanitize.SanitizeError, match="unknown sanitizer memroy"):
         sanitize.parse("memroy")
     with pytest.raises(sanitize.SanitizeError, match="cannot be combined"):

@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ptogen import build as builder
-from ptogen.arch import load_all
 from ptogen.harness.binding import DeviceContext, HostRuntime, HostRuntimeError
 from ptogen.harness.ptosim import Ptosim
 from ptogen.harness.runner import build_scene, check_outputs
@@ -84,10 +83,9 @@ class Lifecycle:
         self.ptosim = Ptosim(found.ptosim)
         self.runtime = HostRuntime(found.host)
         self.binaries = (found.aicpu.read_bytes(), found.aicore.read_bytes(), found.dispatcher.read_bytes())
-        self.arch_model = load_all()[arch]
 
     def run(self, device_id: int, check_golden: bool = False) -> tuple[DeviceContext, HostRuntimeError | None]:
-        self.ptosim.configure_device(device_id, self.arch_model)
+        self.ptosim.configure_device(device_id, self.arch)
         context = self.runtime.context()
         case = self.scene.cases[0]
         try:

@@ -13,7 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ptogen.arch import Arch
+from ptogen import layout, paths
+from ptogen.arch import export
 
 
 class PtosimDeviceConfig(ctypes.Structure):
@@ -29,14 +30,21 @@ class PtosimDeviceConfig(ctypes.Structure):
     ]
 
     @classmethod
-    def of(cls, arch: Arch) -> PtosimDeviceConfig:
+    def of(cls, arch: str, root: Path | None = None) -> PtosimDeviceConfig:
+        """The geometry of `arch` as `ptogen generate` resolved it (generated/<arch>/arch.json, the file the
+        build reads too): the one way a simulated device learns what chip it is."""
+        path = layout.arch_json(root or paths.project_root(), arch)
+        if path is None or not path.is_file():
+            raise ValueError(f"ptosim: no generated arch.json for arch {arch!r}; run `ptogen generate --arch {arch}`")
+        model = export.read(path)
+        cores = model["cores"]
         return cls(
-            arch.name.encode(),
-            arch.cores.max_block_dim,
-            arch.cores.aic_per_block,
-            arch.cores.aiv_per_block,
-            arch.cores.physical_aicores,
-            arch.registers.block_size,
+            model["name"].encode(),
+            cores["max_block_dim"],
+            cores["aic_per_block"],
+            cores["aiv_per_block"],
+            cores["physical_aicores"],
+            model["registers"]["block_size"],
         )
 
 
@@ -68,12 +76,12 @@ class Ptosim:
     def reset_counters(self) -> None:
         self.library.ptosim_counters_reset()
 
-    def configure_device(self, device_id: int, arch: Arch) -> None:
+    def configure_device(self, device_id: int, arch: str) -> None:
         """Makes simulated device `device_id` a chip of `arch` (its block geometry and register blocks)."""
         config = PtosimDeviceConfig.of(arch)
         if self.library.ptosim_configure_device(device_id, ctypes.byref(config)) != 0:
             why = self.library.ptosim_last_error().decode()
-            raise ValueError(f"ptosim: device {device_id} cannot become an {arch.name}: {why}")
+            raise ValueError(f"ptosim: device {device_id} cannot become an {arch}: {why}")
 
     def fail_nth_call(self, api: str, n: int, rc: int) -> None:
         if self.library.ptosim_fail_nth_call(api.encode(), n, rc) != 0:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ptogen import layout
 from ptogen.harness.binding import RunTiming
 from ptogen.harness.callable import Kernel as CallableKernel
 from ptogen.harness.callable import build_chip_callable
@@ -30,7 +31,7 @@ def scene_build_dir(scene: Scene, arch: str, platform: str = "sim") -> Path:
 
 
 def compiled_program(scene: Scene, arch: str, source: str, platform: str = "sim") -> bytes:
-    path = scene_build_dir(scene, arch, platform) / (Path(source).stem + ".so")
+    path = layout.scene_program(scene_build_dir(scene, arch, platform), source)
     if not path.is_file():
         raise FileNotFoundError(f"scene {scene.name}: {path} was not built (run `ptogen build --scene {scene.name}`)")
     return path.read_bytes()
@@ -41,6 +42,11 @@ def build_scene(scene: Scene, arch: str, platform: str = "sim") -> bytes:
     from ptogen import build as builder
 
     builder.build([arch], [scene.runtime], platform=platform, scenes=[scene.name], echo=None)
+    return scene_callable(scene, arch, platform)
+
+
+def scene_callable(scene: Scene, arch: str, platform: str = "sim") -> bytes:
+    """The ChipCallable blob of a scene whose programs are built."""
     kernels = [
         CallableKernel(k.func_id, k.core, compiled_program(scene, arch, k.source, platform)) for k in scene.kernels
     ]

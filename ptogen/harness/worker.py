@@ -47,10 +47,8 @@ class Worker:
             builder.build([self.arch], [self.runtime], platform=self.platform, echo=None)
         self.artifacts = builder.artifacts(self.arch, self.runtime, self.platform)
         if self.platform == "sim":
-            from ptogen.arch import load_all
-
             self.ptosim = Ptosim(self.artifacts.ptosim)  # RTLD_GLOBAL, before the host runtime
-            self.ptosim.configure_device(self.device_id, load_all()[self.arch])
+            self.ptosim.configure_device(self.device_id, self.arch)
         runtime = HostRuntime(self.artifacts.host)
         context = runtime.context()
         try:

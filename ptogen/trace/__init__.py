@@ -7,7 +7,20 @@ a swimlane PNG.
     written = convert_run(outdir)            # after a run with output_prefix=outdir
 """
 
-from ptogen.trace.convert import ConvertedRun, convert_run
+from __future__ import annotations
+
+from typing import Any
+
 from ptogen.trace.validate import TraceProblem, validate_trace
 
 __all__ = ["ConvertedRun", "TraceProblem", "convert_run", "validate_trace"]
+
+
+def __getattr__(name: str) -> Any:
+    # The converter needs numpy; `ptogen` loads this package for its argument parser on every command, so the
+    # converter is imported when first asked for, not then.
+    if name in ("ConvertedRun", "convert_run"):
+        from ptogen.trace import convert
+
+        return getattr(convert, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
