@@ -225,8 +225,9 @@ def test_cli_prints_each_artifact_with_its_size_and_the_elapsed_time(builds):
     assert re.search(r"^built in \d+\.\d s \(.+\)$", result.stdout, re.MULTILINE), result.stdout
 
 
-def test_a_compile_error_is_raised_with_the_compilers_words(builds, tmp_path: Path, monkeypatch):
-    """In a copy of the tree sharing build/cache (so the runtime programs come from the cache, not a compile)."""
+def tree_with_a_broken_kernel(tmp_path: Path, monkeypatch) -> None:
+    """A copy of the tree sharing build/cache (so the runtime programs come from the cache, not a compile),
+    with a scene `broken` whose kernel does not compile; PTOGEN_ROOT points at it."""
     copy_tree_for_scons(tmp_path)
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     (tmp_path / "build").mkdir()
@@ -235,6 +236,10 @@ def test_a_compile_error_is_raised_with_the_compilers_words(builds, tmp_path: Pa
     kernels.mkdir(parents=True)
     (kernels / "kernel_bad.cpp").write_text('extern "C" int kernel_entry() { return undefined_name; }\n')
     monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
+
+
+def test_a_compile_error_is_raised_with_the_compilers_words(builds, tmp_path: Path, monkeypatch):
+    tree_with_a_broken_kernel(tmp_path, monkeypatch)
     with pytest.raises(build.BuildError) as error:
         build.build([ARCH], scenes=["broken"], echo=None)
     message = str(error.value)
@@ -309,14 +314,7 @@ def test_run_and_test_each_invoke_scons_once(builds, capsys):
 def test_a_diagnostic_repeated_by_several_compiles_is_reported_once(builds, tmp_path: Path, monkeypatch):
     """One broken kernel shared by every runtime is compiled once per runtime variant; its error is one
     diagnostic in the result, and each failed compile is named."""
-    copy_tree_for_scons(tmp_path)
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
-    (tmp_path / "build").mkdir()
-    (tmp_path / "build" / "cache").symlink_to(ROOT / "build" / "cache")
-    kernels = tmp_path / "examples" / "broken" / "kernels"
-    kernels.mkdir(parents=True)
-    (kernels / "kernel_bad.cpp").write_text('extern "C" int kernel_entry() { return undefined_name; }\n')
-    monkeypatch.setenv("PTOGEN_ROOT", str(tmp_path))
+    tree_with_a_broken_kernel(tmp_path, monkeypatch)
     runtimes = build.known_runtimes()
     result = build.build([ARCH], scenes=["broken"], echo=None, keep_going=True)
     assert len(result.failed) == len(runtimes) >= 2, result.failed
