@@ -39,7 +39,7 @@ def timed(root: Path, python_path: str | None) -> tuple[float, float]:
         env["PYTHONPATH"] = python_path
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ptogen.cli", *COMMAND], cwd=root, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ptogen", *COMMAND], cwd=root, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -47,7 +47,7 @@ def main() -> None:
 
     # The whole command as a user runs it, interpreter start-up included.
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ptogen.cli", "generate", "--check"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ptogen", "generate", "--check"], check=True, capture_output=True)
     command = time.perf_counter() - start
 
     print(f"machine: {describe()}")

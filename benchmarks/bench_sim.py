@@ -35,7 +35,7 @@ def timed_build(root: Path) -> float:
     env = dict(os.environ, PTOGEN_ROOT=str(root))
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "ptogen.cli", "build", "--arch", "a2a3", "--runtime", "host_build_graph"],
+        [sys.executable, "-m", "ptogen", "build", "--arch", "a2a3", "--runtime", "host_build_graph"],
         check=True, capture_output=True, env=env,
     )
     return time.perf_counter() - start

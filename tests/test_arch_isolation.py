@@ -30,7 +30,7 @@ def arch_path(tmp_path: Path) -> Path:
 
 def ptogen(*args: str, arch_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, paths.ARCH_PATH_ENV: str(arch_path)}
-    return subprocess.run([sys.executable, "-m", "ptogen.cli", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "ptogen", *args], capture_output=True, text=True, env=env)
 
 
 def bad_line(arch_path: Path) -> str:

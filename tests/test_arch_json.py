@@ -44,7 +44,7 @@ def test_generate_check_flags_a_stale_arch_json(tmp_path: Path):
     stale = tmp_path / "generated" / "a5" / export.FILENAME
     stale.write_text(stale.read_text().replace('"max_block_dim": 36', '"max_block_dim": 35'))
     env = {**os.environ, "PTOGEN_ROOT": str(tmp_path)}
-    command = [sys.executable, "-m", "ptogen.cli", "generate", "--check"]
+    command = [sys.executable, "-m", "ptogen", "generate", "--check"]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     assert result.returncode == 1
     assert "stale: generated/a5/arch.json" in result.stdout

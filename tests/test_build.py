@@ -214,7 +214,7 @@ def test_identical_scene_sources_compile_once(tmp_path: Path):
 def test_cli_prints_each_artifact_with_its_size_and_the_elapsed_time(builds):
     first, _, _ = builds
     result = subprocess.run(
-        [sys.executable, "-m", "ptogen.cli", "build", "--arch", ARCH, "-j", "2"], capture_output=True, text=True
+        [sys.executable, "-m", "ptogen", "build", "--arch", ARCH, "-j", "2"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -262,7 +262,7 @@ def test_unknown_runtime_is_a_one_line_error_naming_the_folder():
 
 def test_cli_reports_unknown_arch_without_traceback():
     result = subprocess.run(
-        [sys.executable, "-m", "ptogen.cli", "build", "--arch", "zz9"], capture_output=True, text=True
+        [sys.executable, "-m", "ptogen", "build", "--arch", "zz9"], capture_output=True, text=True
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]

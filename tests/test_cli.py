@@ -17,7 +17,7 @@ def ptogen(*args: str, root: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if root is not None:
         env["PTOGEN_ROOT"] = str(root)
-    return subprocess.run([sys.executable, "-m", "ptogen.cli", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "ptogen", *args], capture_output=True, text=True, env=env)
 
 
 @pytest.fixture
@@ -25,6 +25,13 @@ def project_copy(tmp_path: Path) -> Path:
     for tree in ("templates", "generated"):
         shutil.copytree(paths.project_root() / tree, tmp_path / tree)
     return tmp_path
+
+
+def test_version_names_the_installed_package():
+    from importlib.metadata import version
+
+    result = ptogen("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"ptogen {version('ptogen')}", result
 
 
 def test_list_shows_every_arch_with_its_constants():

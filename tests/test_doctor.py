@@ -15,7 +15,7 @@ def doctor(*args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] 
     environment = {k: v for k, v in os.environ.items() if k not in drop}
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "ptogen.cli", "doctor", *args], capture_output=True, text=True, env=environment
+        [sys.executable, "-m", "ptogen", "doctor", *args], capture_output=True, text=True, env=environment
     )
 
 

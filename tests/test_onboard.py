@@ -32,7 +32,7 @@ def without_cann(monkeypatch) -> None:
 
 def ptogen(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ptogen.cli", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+        [sys.executable, "-m", "ptogen", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
     )
 
 

@@ -43,7 +43,7 @@ def clean_env() -> dict[str, str]:
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_every_scene_runs_clean_under_asan_and_ubsan(arch):
-    command = [sys.executable, "-m", "ptogen.cli", "test", "--arch", arch, "--sanitize", ",".join(SANITIZERS)]
+    command = [sys.executable, "-m", "ptogen", "test", "--arch", arch, "--sanitize", ",".join(SANITIZERS)]
     done = subprocess.run(command, capture_output=True, text=True, env=clean_env(), timeout=1200, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"`{' '.join(command[2:])}` failed:\n{output[-12000:]}"

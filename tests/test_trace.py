@@ -99,7 +99,7 @@ def test_trace_command_without_a_trace_is_a_clear_error(tmp_path):
 
 def test_ptogen_run_with_profiling_flags(tmp_path):
     out = tmp_path / "run"
-    cli = subprocess.run([sys.executable, "-m", "ptogen.cli", "run", "vector_example", "--arch", "a5", "--runtime",
+    cli = subprocess.run([sys.executable, "-m", "ptogen", "run", "vector_example", "--arch", "a5", "--runtime",
                           "tensormap_and_ringbuffer", "--trace", "--level", "3", "--pmu", "--scope-stats",
                           "--dump-tensor", "--out", str(out), "--device", "13"],
                          capture_output=True, text=True, check=False)
@@ -108,7 +108,7 @@ def test_ptogen_run_with_profiling_flags(tmp_path):
         assert (out / name).is_file() and name in cli.stdout
     assert "event counters are absent" in cli.stdout
     assert validate_trace(json.loads((out / "trace.json").read_text())) == []
-    refused = subprocess.run([sys.executable, "-m", "ptogen.cli", "run", "vector_example", "--arch", "a5",
+    refused = subprocess.run([sys.executable, "-m", "ptogen", "run", "vector_example", "--arch", "a5",
                               "--dep-gen", "--out", str(tmp_path / "no")], capture_output=True, text=True, check=False)
     assert refused.returncode == 2 and "a5 has no dep_gen collector" in refused.stderr
     assert not (tmp_path / "no").exists()

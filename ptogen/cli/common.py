@@ -1,0 +1,53 @@
+"""What the `ptogen` commands share: choosing arches, reporting unusable ones, and formatting."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import typing
+from collections.abc import Sequence
+
+from ptogen import paths
+from ptogen.arch import Arch, ArchError
+
+
+def arch_path_parser() -> argparse.ArgumentParser:
+    """The parent parser of every command that takes --arch: hook folders outside templates/arches/."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "--arch-path",
+        action="append",
+        metavar="DIR",
+        help=f"also look for arches in DIR (repeatable; after templates/arches/, before ${paths.ARCH_PATH_ENV}); "
+        "their C++ is generated into build/generated/<arch>/",
+    )
+    return parser
+
+
+def select_arches(arches: typing.Mapping[str, Arch], wanted: Sequence[str] | None) -> dict[str, Arch]:
+    if not wanted:
+        return dict(arches)
+    unknown = [name for name in wanted if name not in arches]
+    if unknown:
+        known = ", ".join(sorted(arches)) or "none"
+        raise SystemExit(f"ptogen: unknown arch {', '.join(unknown)} (known: {known})")
+    return {name: arches[name] for name in wanted}
+
+
+def report_broken(command: str, broken: typing.Mapping[str, ArchError], verb: str) -> None:
+    for name, error in sorted(broken.items()):
+        print(f"ptogen {command}: arch {name} {verb}:\n{error}", file=sys.stderr)
+
+
+def comma_separated(values: Sequence[str] | None) -> list[str]:
+    return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
+
+
+def human_size(num_bytes: int) -> str:
+    if num_bytes < 1024 * 1024:
+        return f"{num_bytes / 1024:.1f} KiB"
+    return f"{num_bytes / (1024 * 1024):.1f} MiB"
+
+
+def ms(ns: int) -> str:
+    return f"{ns / 1e6:9.3f}"
