@@ -1,5 +1,5 @@
 """The simulator path, measured: cold build of a2a3/sim/host_build_graph, a no-op rebuild, and the per-round
-time of vector_example over 100 rounds — printed beside upstream's figures from DESIGN.md.
+time of vector_example over 100 rounds — printed beside upstream's recorded figures.
 
 Run: python benchmarks/bench_sim.py [--rounds N]. The cold build happens in a scratch copy of the project
 with no build/ and no build cache, so nothing of an earlier build is reused.
