@@ -5,11 +5,11 @@ from __future__ import annotations
 from ptogen import diagnostics
 
 OUTPUT = """\
-In file included from generated/a2a3/device_runner.cpp:3:
+In file included from generated/a2a3/device_runner_run.cpp:3:
 templates/device_runner/launch.cpp.j2:41:5: error: 'foo' was not declared in this scope
    41 |     foo();
       |     ^~~
-generated/a2a3/device_runner.cpp: In member function 'int DeviceRunner::run()':
+generated/a2a3/device_runner_run.cpp: In member function 'int DeviceRunner::run()':
 templates/device_runner/run.cpp.j2:12:9: warning: unused variable 'x' [-Wunused-variable]
    12 |     int x;
       |         ^
@@ -21,10 +21,10 @@ cc1plus: all warnings being treated as errors
 def test_each_diagnostic_keeps_its_context_notes_and_template_location():
     blocks = diagnostics.split(OUTPUT)
     assert blocks == [
-        "In file included from generated/a2a3/device_runner.cpp:3:\n"
+        "In file included from generated/a2a3/device_runner_run.cpp:3:\n"
         "templates/device_runner/launch.cpp.j2:41:5: error: 'foo' was not declared in this scope\n"
         "   41 |     foo();\n      |     ^~~",
-        "generated/a2a3/device_runner.cpp: In member function 'int DeviceRunner::run()':\n"
+        "generated/a2a3/device_runner_run.cpp: In member function 'int DeviceRunner::run()':\n"
         "templates/device_runner/run.cpp.j2:12:9: warning: unused variable 'x' [-Wunused-variable]\n"
         "   12 |     int x;\n      |         ^\n"
         "templates/device_runner/run.cpp.j2:10:3: note: in expansion of macro 'CHECK'",
