@@ -132,9 +132,11 @@ class Upstream:
     def per_dir(self, *tool: str) -> list[Step]:
         return [Step((*tool, str(folder)), self.root, dict(os.environ)) for folder in self.build_dirs()]
 
-    def ninja_log_bytes(self) -> int:
-        """Ninja appends a line to a folder's .ninja_log for every command it runs: growth means work was done."""
-        return sum(log.stat().st_size for log in self.cache.rglob(".ninja_log"))
+    def products(self) -> dict[Path, int]:
+        """Modification times of every object and program in the build folders: a change means a compile or link
+        ran. (Not .ninja_log: a no-op Ninja run there still logs CMake's glob check of CONFIGURE_DEPENDS sources.)"""
+        return {path: path.stat().st_mtime_ns for path in self.cache.rglob("*")
+                if path.suffix in (".o", ".so") and path.is_file()}
 
     def commit(self) -> str:
         result = subprocess.run(["git", "-C", str(self.root), "log", "-1", "--format=%H (%cs)"],
@@ -193,10 +195,10 @@ def report(samples: dict[str, list[tuple[float, float]]], upstream: Upstream | N
     print("  cmake --build      `cmake --build <folder>` for each folder, one after another")
     print("  ninja -C           `ninja -C <folder>` for each folder: Ninja alone, without CMake or the Python builder")
     if upstream_did_work:
-        print("WARNING: upstream's .ninja_log files grew during the timed runs: some upstream runs compiled or"
-              " linked, so they were not no-ops (is DIR a git checkout? upstream wipes its cache without a HEAD)")
+        print("WARNING: upstream's objects or programs changed during the timed runs, so some upstream runs were"
+              " not no-ops (is DIR a git checkout? upstream's builder wipes its cache when it cannot read HEAD)")
     else:
-        print("checked: upstream's .ninja_log files did not grow during the timed runs (nothing compiled or linked)")
+        print("checked: no upstream object or program changed during the timed runs (nothing compiled or linked)")
 
 
 def main() -> int:
@@ -206,7 +208,7 @@ def main() -> int:
     parser.add_argument("--upstream", metavar="DIR", help="also time upstream simpler's no-op rebuild in DIR")
     args = parser.parse_args()
     upstream = check_upstream(parser, args.upstream) if args.upstream else None
-    logged = 0
+    products: dict[Path, int] = {}
 
     with tempfile.TemporaryDirectory(prefix="ptogen-bench-build-") as scratch:
         contenders = {"ptogen (this checkout)": ptogen_steps(paths.project_root(), None)}
@@ -226,12 +228,12 @@ def main() -> int:
                 contenders["upstream build_runtimes.py"] = [upstream.builder()]
                 contenders[f"upstream cmake --build, {folders} folders"] = upstream.per_dir("cmake", "--build")
                 contenders[f"upstream ninja -C, {folders} folders"] = upstream.per_dir("ninja", "-C")
-                logged = upstream.ninja_log_bytes()
+                products = upstream.products()
             samples = measure(contenders, args.runs)
         except BenchError as error:
             print(f"bench_build: {error}", file=sys.stderr)
             return 1
-    report(samples, upstream, args.runs, upstream is not None and upstream.ninja_log_bytes() != logged)
+    report(samples, upstream, args.runs, upstream is not None and upstream.products() != products)
     return 0
 
 
