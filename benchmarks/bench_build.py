@@ -13,9 +13,10 @@ Run: python benchmarks/bench_build.py [--runs N] [--against REV] [--upstream DIR
                that same builder (per build folder: a CMake configure, then `cmake --build`), `cmake --build`
                of each build folder, and `ninja -C` of each build folder (Ninja alone, the floor under both).
                Needs, besides g++: cmake >= 3.16 and ninja on PATH (`apt-get install cmake ninja-build`, or
-               `pip install cmake ninja`), git (upstream keys its build cache on the checkout's HEAD), and
-               Python packages upstream imports at build time (only its own tree, for a sim build). The first
-               run pays upstream's cold build (minutes); later runs find it warm.
+               `pip install cmake ninja`) and git (upstream keys its build cache on the checkout's HEAD). The
+               builder runs under this script's Python and, for a sim build, imports only upstream's own tree
+               and the standard library, so nothing of upstream is installed. The first run pays upstream's
+               cold build (minutes); later runs find it warm.
 
 All runs alternate between the contenders, so all see the same load. Wall time is what a user waits; CPU time
 (user + system of the command and its children) is what the build costs, and moves less when other work shares
