@@ -66,6 +66,7 @@ class SceneSession:
         index = int(worker[2:]) if worker[2:].isdigit() else 0
         self.runtimes = layout.known_runtimes(_project_root())
         self.first_device = config.getoption("ptogen_device") + index * max(len(self.runtimes), 1)
+        self.worker_name = worker
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         if file_path.name == SCENE_FILE:
@@ -160,7 +161,7 @@ class SceneCase(pytest.Item):
         session.programs_of(self.scene)
         blob = scene_callable(self.scene, session.arch, build_dir=session.build_dir)
         worker = session.worker(self.scene.runtime)
-        self.user_properties.append(("device", worker.device_id))
+        self.user_properties += [("worker", session.worker_name), ("device", worker.device_id)]
         try:
             result = run_scene(worker, self.scene, blob, self.case, rounds=session.rounds)
         except GoldenMismatch:
