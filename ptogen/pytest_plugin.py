@@ -103,7 +103,12 @@ class SceneSession:
 
         if runtime not in self.workers:
             slot = self.runtimes.index(runtime) if runtime in self.runtimes else len(self.runtimes)
-            self.workers[runtime] = Worker(self.arch, runtime, device_id=self.first_device + slot, build=False).init()
+            device = self.first_device + slot
+            try:
+                self.workers[runtime] = Worker(self.arch, runtime, device_id=device, build=False).init()
+            except ValueError as error:  # a device id the simulator does not have: too many xdist workers
+                raise SceneCaseError(f"pytest worker {self.worker_name} on simulated device {device}: {error} "
+                                     "(fewer xdist workers, or a lower --ptogen-device)") from error
         return self.workers[runtime]
 
     def drop(self, runtime: str) -> None:
@@ -209,5 +214,5 @@ def _scene_error(error: BaseException, scene_file: Path) -> str:
         return f"{error.filename}:{error.lineno}: SyntaxError: {error.msg}"
     where = [frame for frame in traceback.extract_tb(error.__traceback__)
              if Path(frame.filename).resolve().parent == scene_file.resolve().parent]
-    place = f"{where[-1].filename}:{where[-1].lineno}: " if where else f"{scene_file}: "
+    place = f"{where[-1].filename}:{where[-1].lineno}: " if where else ""
     return f"{place}{type(error).__name__}: {error}"
