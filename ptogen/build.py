@@ -255,8 +255,8 @@ def build(
     each distinct diagnostic once, unless `keep_going`: then everything else is still built and the result
     names what failed. A failed ELF check raises ElfCheckError naming the file and the reason. `sanitize`
     builds the instrumented variant instead (None: the sanitizers PTOGEN_SANITIZE names, usually none).
-    `scene_dirs` are (runtime, folder) of scenes kept anywhere, built into `scene_build` (a folder of the
-    user's: ptogen.layout.user_scene_dir), never into the checkout.
+    `scene_dirs` are (runtime, folder) of scenes kept anywhere, built into `scene_build`, the user's folder
+    (ptogen.layout.user_scene_dir), not into ptogen's build/ nor its cache.
     """
     root = paths.project_root()
     if platform not in PLATFORMS:

@@ -84,6 +84,10 @@ def test_the_readme_walk_through_passes_in_an_empty_directory_outside_the_checko
     assert len(scene_dirs) == 1
     assert {p.name for p in scene_dirs[0].iterdir()} == {"kernel_saxpy.so", "saxpy_orch.so"}
     assert not list((ROOT / "build").rglob("kernel_saxpy*")), "a user's program was built into ptogen's tree"
+    for program in scene_dirs[0].iterdir():  # nor kept in ptogen's build cache, under a name of its hash
+        same_size = [p for p in (ROOT / "build" / "cache").rglob("*") if p.is_file()
+                     and p.stat().st_size == program.stat().st_size]
+        assert all(p.read_bytes() != program.read_bytes() for p in same_size), f"{program.name} is in build/cache"
 
 
 def test_a_scene_is_found_by_folder_name_and_by_its_own_name_on_the_scene_path(tmp_path: Path, monkeypatch):

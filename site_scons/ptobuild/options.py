@@ -16,8 +16,10 @@ HELP = """ptogen build graph (usually driven by `ptogen build`)
   parts=P[,Q]      only these of host, aicpu, aicore, dispatcher (default: all)
   sanitize=S[,T]   sim: address, undefined, thread; everything instrumented, into <platform>-<label>/
   scenes=S[,T]     also build examples/<runtime>/<scene>/ (or examples/<scene>/) kernels and orchestration
-  scene_dirs=R=D[:R=D]  also build the scene folder D (anywhere) for runtime R (entries os.pathsep-separated)
-  scene_build=DIR  where the scene_dirs= programs go: DIR/<arch>/<platform>/<runtime>/<folder>-<hash>/
+  scene_dirs=R=D[:R=D]
+                   also build the scene folder D (anywhere) for runtime R; entries os.pathsep-separated
+  scene_build=DIR  where the scene_dirs= programs go: DIR/<arch>/<platform>/<runtime>/<folder>-<hash>/,
+                   never into build/cache
   verbose=1        show compiler commands instead of one line per step
   driven=1         ptogen reads build/manifest.json: compiler output goes there, not to the terminal
 """
