@@ -76,6 +76,8 @@ class BuildResult:
     diagnostics: list[str] = field(default_factory=list)  # each distinct compiler diagnostic, once
     failed: list[str] = field(default_factory=list)  # targets that failed (a keep_going build goes on)
     not_reached: list[str] = field(default_factory=list)  # targets a failure left unbuilt (keep_going)
+    # (arch, runtime, scene folder) -> its programs, for the scene_dirs asked (under scene_build)
+    scene_dirs: dict[tuple[str, str, Path], list[Path]] = field(default_factory=dict)
 
     @property
     def up_to_date(self) -> bool:
@@ -241,6 +243,8 @@ def build(
     sanitize: Sanitize = None,
     models: dict[str, Arch] | None = None,
     keep_going: bool = False,
+    scene_dirs: Iterable[tuple[str, Path]] = (),
+    scene_build: Path | None = None,
 ) -> BuildResult:
     """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked and the scenes'
     programs in one SCons run, check every program it produced (ptogen.elfcheck), return the paths.
@@ -251,6 +255,8 @@ def build(
     each distinct diagnostic once, unless `keep_going`: then everything else is still built and the result
     names what failed. A failed ELF check raises ElfCheckError naming the file and the reason. `sanitize`
     builds the instrumented variant instead (None: the sanitizers PTOGEN_SANITIZE names, usually none).
+    `scene_dirs` are (runtime, folder) of scenes kept anywhere, built into `scene_build`, the user's folder
+    (ptogen.layout.user_scene_dir), not into ptogen's build/ nor its cache.
     """
     root = paths.project_root()
     if platform not in PLATFORMS:
@@ -281,6 +287,13 @@ def build(
         command.append(f"parts={','.join(part_list)}")
     if scene_list:
         command.append(f"scenes={','.join(scene_list)}")
+    folder_list = [(runtime, Path(folder).resolve()) for runtime, folder in scene_dirs]
+    if folder_list:
+        if scene_build is None:
+            raise BuildError("scene folders need a build folder (scene_build) for their programs")
+        scene_build = Path(scene_build).resolve()
+        command.append("scene_dirs=" + os.pathsep.join(f"{runtime}={folder}" for runtime, folder in folder_list))
+        command.append(f"scene_build={scene_build}")
     if chosen:
         command.append(f"sanitize={','.join(chosen)}")
     if verbose:
@@ -338,4 +351,9 @@ def build(
         diagnostics=manifest["diagnostics"],
         failed=[failure["target"] for failure in manifest["failures"]],
         not_reached=manifest["not_reached"],
+        scene_dirs={
+            (a, r, folder): layout.user_scene_programs(scene_build, a, platform, r, folder, chosen)
+            for a in arch_list
+            for r, folder in folder_list
+        },
     )

@@ -11,6 +11,7 @@ Every function takes the checkout's root, which SCons and the driver each know.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,3 +231,41 @@ def scene_programs(
         return []
     out = scene_dir(root, arch, platform, runtime, scene, sanitizers)
     return sorted(scene_program(out, source) for _, source in scene_sources(folder))
+
+
+# ---- a user's scene programs ------------------------------------------------------------------------------
+# A scene run from its own folder (anywhere) has its programs built into a folder the user owns, never into
+# ptogen's tree: `--build-dir DIR`, by default build/ptogen/ under the current directory.
+
+DEFAULT_SCENE_BUILD = Path("build") / "ptogen"
+
+
+def scene_folder_tag(folder: Path) -> str:
+    """<folder name>-<hash of its absolute path>: two scene folders of one name never share programs."""
+    folder = Path(folder).resolve()
+    return f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:10]}"
+
+
+def user_variant_dir(build_root: Path, arch: str, platform: str, runtime: str, sanitizers: Iterable[str] = ()) -> Path:
+    return Path(build_root) / arch / platform_dir(platform, sanitizers) / runtime
+
+
+def user_scene_dir(
+    build_root: Path, arch: str, platform: str, runtime: str, folder: Path, sanitizers: Iterable[str] = ()
+) -> Path:
+    """Where the programs of the scene in `folder` are built under a user's build folder."""
+    return user_variant_dir(build_root, arch, platform, runtime, sanitizers) / scene_folder_tag(folder)
+
+
+def user_scene_by_content_dir(
+    build_root: Path, arch: str, platform: str, runtime: str, sanitizers: Iterable[str] = ()
+) -> Path:
+    """A user's scene programs built once per content, copied into each scene folder that carries them."""
+    return user_variant_dir(build_root, arch, platform, runtime, sanitizers) / ".by-content"
+
+
+def user_scene_programs(
+    build_root: Path, arch: str, platform: str, runtime: str, folder: Path, sanitizers: Iterable[str] = ()
+) -> list[Path]:
+    out = user_scene_dir(build_root, arch, platform, runtime, folder, sanitizers)
+    return sorted(scene_program(out, source) for _, source in scene_sources(Path(folder)))

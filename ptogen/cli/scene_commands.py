@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from ptogen import build, layout, paths, sanitize
 from ptogen.arch import Arch, load_all
@@ -28,10 +29,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         scene = find_scene(args.scene, args.runtime)
         case = scene.case(args.case)
+        scene.check_sources()
         profiling, outdir = trace_cli.run_config(args, scene.name)
-        # One build: the runtime's programs and the scene's, then the Worker loads them as they are.
-        build.build([args.arch], [scene.runtime], scenes=[scene.name], echo=None, models=arches)
-        blob = scene_callable(scene, args.arch)
+        # One build: the runtime's programs (ptogen's own build) and the scene's (the user's build folder), then
+        # the Worker loads them as they are.
+        build.build([args.arch], [scene.runtime], echo=None, models=arches,
+                    scene_dirs=[(scene.runtime, scene.folder)], scene_build=args.build_dir)
+        blob = scene_callable(scene, args.arch, build_dir=args.build_dir)
         with Worker(args.arch, scene.runtime, device_id=args.device, build=False) as worker:
             result = run_scene(worker, scene, blob, case, rounds=args.rounds, **profiling)
     except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError) as error:
@@ -51,9 +55,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenes_of(args: argparse.Namespace) -> list:
+    """The scenes of `ptogen test [PATH ...]` (default: the shipped examples), of --runtime if given, each once."""
+    from ptogen.harness.scene import discover, examples_dir, load_scene_file
+
+    scenes = [load_scene_file(scene_file) for scene_file in discover(args.paths or [examples_dir()])]
+    return [scene for scene in scenes if args.runtime is None or scene.runtime == args.runtime]
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from ptogen.harness.runner import run_scene, scene_callable
-    from ptogen.harness.scene import load_scene_file, scene_folders
+    from ptogen.harness.scene import SceneError
     from ptogen.harness.worker import Worker
 
     arches = select_arches(load_all(), [args.arch])
@@ -63,29 +75,34 @@ def cmd_test(args: argparse.Namespace) -> int:
             chosen = sanitize.parse(args.sanitize)
             if chosen != sanitize.from_environment() or not sanitize.is_loaded(chosen):
                 return _test_sanitized(args, chosen, arches)  # here: not yet the child that preloads the runtimes
-        except (sanitize.SanitizeError, build.BuildError) as error:
+        except (sanitize.SanitizeError, build.BuildError, SceneError) as error:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
-    folders = sorted(scene_folders(args.runtime).items())
-    unbuilt: set[tuple[str, str]] = set()  # (runtime, scene) whose programs failed to build
+    try:
+        scenes = _scenes_of(args)
+    except SceneError as error:
+        print(f"ptogen test: {error}", file=sys.stderr)
+        return 1
+    unbuilt: set[Path] = set()  # scene folders whose programs failed to build
     if not args.prebuilt:
         # One build for every scene: a scene that does not compile is named, and the others still build.
-        runtimes = sorted({runtime for (runtime, _), _ in folders}) or None
+        runtimes = sorted({scene.runtime for scene in scenes}) or None
         try:
-            built = build.build([args.arch], runtimes, scenes=sorted({name for (_, name), _ in folders}), echo=None,
-                                models=arches, keep_going=True)
+            built = build.build([args.arch], runtimes, echo=None, models=arches, keep_going=True,
+                                scene_dirs=[(scene.runtime, scene.folder) for scene in scenes],
+                                scene_build=args.build_dir)
         except build.BuildError as error:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
         if built.diagnostics:
             print("\n".join(built.diagnostics) + "\n")
-        unbuilt = {(runtime, scene) for (_, runtime, scene), programs in built.scenes.items()
+        unbuilt = {folder for (_, _, folder), programs in built.scene_dirs.items()
                    if not all(built.is_current(path) for path in programs)}
     failures = skipped = 0
     workers: dict[str, Worker] = {}
     try:
-        for (runtime, name), folder in folders:
-            scene = load_scene_file(folder / "scene.py")
+        for scene in scenes:
+            runtime, name = scene.runtime, scene.name
             for case in scene.cases:
                 label = f"{runtime}/{name}:{case.name}"
                 # A case sized for a bigger chip is not a failure of this one: it is listed, not run.
@@ -96,12 +113,12 @@ def cmd_test(args: argparse.Namespace) -> int:
                     skipped += 1
                     print(f"SKIP  {label:<48} {too_big}")
                     continue
-                if (runtime, name) in unbuilt:
+                if scene.folder in unbuilt:
                     failures += 1
                     print(f"FAIL  {label:<48} the scene's programs did not build (the compiler's words are above)")
                     continue
                 try:
-                    blob = scene_callable(scene, args.arch)
+                    blob = scene_callable(scene, args.arch, build_dir=args.build_dir)
                     if runtime not in workers:
                         workers[runtime] = Worker(
                             args.arch, runtime, device_id=args.device + len(workers), build=False
@@ -124,15 +141,13 @@ def cmd_test(args: argparse.Namespace) -> int:
 def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...], arches: dict[str, Arch]) -> int:
     """`ptogen test --sanitize S`: build the sanitized programs here, run this same command again in a child
     that preloads the sanitizer runtimes (Python is not instrumented), then name every report it wrote."""
-    from ptogen.harness.scene import scene_folders
-
     variant = layout.platform_dir("sim", chosen)
-    folders = scene_folders(args.runtime)
-    runtimes = sorted({runtime for runtime, _ in folders}) or None
+    scenes = _scenes_of(args)
+    runtimes = sorted({scene.runtime for scene in scenes}) or None
     start = time.perf_counter()
     print(f"building {args.arch}/{variant} (every program instrumented with {', '.join(chosen)}) ...", flush=True)
-    build.build([args.arch], runtimes, scenes=sorted({name for _, name in folders}), echo=None, sanitize=chosen,
-                models=arches)
+    build.build([args.arch], runtimes, echo=None, sanitize=chosen, models=arches,
+                scene_dirs=[(scene.runtime, scene.folder) for scene in scenes], scene_build=args.build_dir)
     print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
     log_dir = layout.sanitizer_reports(paths.project_root(), args.arch, chosen)
     shutil.rmtree(log_dir, ignore_errors=True)
@@ -163,18 +178,27 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
     run = sub.add_parser(
         "run", parents=[arch_path], help="run one scene on the CPU simulation and check it against its golden"
     )
-    run.add_argument("scene")
+    run.add_argument(
+        "scene", help="a scene folder or its scene.py (anywhere), or a scene name: looked up in the folders of "
+        "$PTOGEN_SCENE_PATH, then in the shipped examples"
+    )
     run.add_argument("--arch", required=True)
     run.add_argument("--runtime", help="the scene's runtime, when several runtimes have a scene of that name")
     run.add_argument("--case", help="case name (default: the scene's first)")
     run.add_argument("--rounds", type=int, default=1, help="runs of the prepared callable (default 1)")
     run.add_argument("--device", type=int, default=0, help="simulated device id (default 0)")
+    _add_build_dir(run)
     trace_cli.add_run_arguments(run)
     run.set_defaults(func=cmd_run)
     trace_cli.add_trace_parser(sub)
 
     test = sub.add_parser(
         "test", parents=[arch_path], help="run every scene of an arch (every case) and check each golden"
+    )
+    test.add_argument(
+        "paths", nargs="*", metavar="PATH",
+        help="scene folders, scene.py files, or folders searched recursively for scene.py (default: the shipped "
+        "examples)",
     )
     test.add_argument("--arch", required=True)
     test.add_argument("--runtime", help="only this runtime's scenes")
@@ -186,5 +210,14 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
         help="run on the sanitized build (address, undefined, thread) in a child that preloads the sanitizer "
         "runtimes; any report fails the run and is named",
     )
+    _add_build_dir(test)
     test.add_argument("--prebuilt", action="store_true", help=argparse.SUPPRESS)  # the sanitized run's child
     test.set_defaults(func=cmd_test)
+
+
+def _add_build_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--build-dir", type=Path, metavar="DIR", default=Path.cwd() / layout.DEFAULT_SCENE_BUILD,
+        help=f"where the scenes' kernels and orchestration are built (default: ./{layout.DEFAULT_SCENE_BUILD}/); "
+        "the runtime programs are ptogen's own, built once and shared",
+    )

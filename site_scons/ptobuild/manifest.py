@@ -57,9 +57,13 @@ class Manifest:
         atexit.register(self.write)
 
     def rel(self, path) -> str:
-        """A target as the manifest names it: relative to the checkout."""
+        """A target as the manifest names it: relative to the checkout, or absolute when outside it (a user's
+        scene programs, built into the user's folder)."""
         path = Path(str(path))
-        return path.resolve().relative_to(self.root).as_posix() if path.is_absolute() else path.as_posix()
+        if not path.is_absolute():
+            return path.as_posix()
+        resolved = path.resolve()
+        return resolved.relative_to(self.root).as_posix() if resolved.is_relative_to(self.root) else str(resolved)
 
     def fail(self, message: str) -> None:
         """The request cannot be built: one line, no traceback; SCons exits with 2."""

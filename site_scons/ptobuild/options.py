@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,10 @@ HELP = """ptogen build graph (usually driven by `ptogen build`)
   parts=P[,Q]      only these of host, aicpu, aicore, dispatcher (default: all)
   sanitize=S[,T]   sim: address, undefined, thread; everything instrumented, into <platform>-<label>/
   scenes=S[,T]     also build examples/<runtime>/<scene>/ (or examples/<scene>/) kernels and orchestration
+  scene_dirs=R=D[:R=D]
+                   also build the scene folder D (anywhere) for runtime R; entries os.pathsep-separated
+  scene_build=DIR  where the scene_dirs= programs go: DIR/<arch>/<platform>/<runtime>/<folder>-<hash>/,
+                   never into build/cache
   verbose=1        show compiler commands instead of one line per step
   driven=1         ptogen reads build/manifest.json: compiler output goes there, not to the terminal
 """
@@ -35,6 +40,8 @@ class Request:
     runtimes: tuple[str, ...]
     parts: tuple[str, ...]
     scenes: tuple[str, ...]
+    scene_dirs: tuple[tuple[str, Path], ...]  # (runtime, scene folder anywhere), built under scene_build
+    scene_build: Path | None
     sanitizers: tuple[str, ...]
     verbose: bool
     driven: bool
@@ -112,6 +119,22 @@ def read(root: Path, arguments: dict) -> Request:
             if not any(layout.scene_sources(folder)):
                 raise OptionError(f"{_rel(root, folder)}/ has no kernels/*.cpp nor orchestration/*.cpp")
 
+    scene_dirs = []
+    for entry in arguments.get("scene_dirs", "").split(os.pathsep):
+        if not entry.strip():
+            continue
+        runtime, _, folder = entry.partition("=")
+        if runtime not in runtimes:
+            raise OptionError(f"scene_dirs: {entry!r} names runtime {runtime!r}, not one of this build's "
+                              f"({', '.join(runtimes)})")
+        path = Path(folder).resolve()
+        if not any(layout.scene_sources(path)):
+            raise OptionError(f"{path}/ has no kernels/*.cpp nor orchestration/*.cpp")
+        scene_dirs.append((runtime, path))
+    scene_build = Path(arguments["scene_build"]).resolve() if arguments.get("scene_build") else None
+    if scene_dirs and scene_build is None:
+        raise OptionError("scene_dirs= needs scene_build=DIR, the folder their programs go to")
+
     try:
         sanitizers = sanitize.parse(arguments.get("sanitize", ""))
     except sanitize.SanitizeError as error:
@@ -126,6 +149,8 @@ def read(root: Path, arguments: dict) -> Request:
         runtimes=tuple(runtimes),
         parts=tuple(parts),
         scenes=tuple(scenes),
+        scene_dirs=tuple(scene_dirs),
+        scene_build=scene_build,
         sanitizers=sanitizers,
         verbose=_flag(arguments, "verbose"),
         driven=_flag(arguments, "driven"),
