@@ -8,10 +8,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from ptogen import build, layout, paths, sanitize
 from ptogen.arch import Arch, load_all
-from ptogen.cli.common import ms, select_arches
+from ptogen.cli.common import UsageError, check_at_least_one, check_device, check_runtime, ms, select_arches
 from ptogen.trace import cli as trace_cli
 
 
@@ -19,8 +20,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ptogen.harness.binding import HostRuntimeError
     from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
     from ptogen.harness.scene import SceneError, find_scene
-    from ptogen.harness.worker import Worker
+    from ptogen.harness.suite import too_big
+    from ptogen.harness.task_args import TaskArgsError
+    from ptogen.harness.worker import Worker, WorkerError
 
+    check_at_least_one("--rounds", args.rounds)
+    check_device(args.device)
+    check_runtime(args.runtime)
     arches = select_arches(load_all(), [args.arch])
     if args.dep_gen and not arches[args.arch].features.dep_gen:
         print(f"ptogen run: arch {args.arch} has no dep_gen collector (features.dep_gen is false)", file=sys.stderr)
@@ -28,13 +34,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         scene = find_scene(args.scene, args.runtime)
         case = scene.case(args.case)
+        unfit = too_big(case, arches[args.arch])
+        if unfit:
+            raise UsageError(f"case {case.name} of {scene.name} {unfit}")
         profiling, outdir = trace_cli.run_config(args, scene.name)
         # One build: the runtime's programs and the scene's, then the Worker loads them as they are.
         build.build([args.arch], [scene.runtime], scenes=[scene.name], echo=None, models=arches)
         blob = scene_callable(scene, args.arch)
         with Worker(args.arch, scene.runtime, device_id=args.device, build=False) as worker:
             result = run_scene(worker, scene, blob, case, rounds=args.rounds, **profiling)
-    except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError) as error:
+    except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError, WorkerError, TaskArgsError,
+            FileNotFoundError) as error:
         print(f"ptogen run: {error}", file=sys.stderr)
         return 1
     print(f"{scene.runtime}/{scene.name} case {case.name} on {args.arch}/sim: block_dim {case.block_dim or 'auto'}, "
@@ -52,10 +62,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from ptogen.harness.runner import run_scene, scene_callable
-    from ptogen.harness.scene import load_scene_file, scene_folders
-    from ptogen.harness.worker import Worker
+    from ptogen.harness.scene import scene_folders
+    from ptogen.harness.suite import FAIL, PASS, SKIP, run_suite
 
+    check_at_least_one("--rounds", args.rounds)
+    check_device(args.device)
+    check_runtime(args.runtime)
     arches = select_arches(load_all(), [args.arch])
     arch = arches[args.arch]
     if args.sanitize:
@@ -67,7 +79,10 @@ def cmd_test(args: argparse.Namespace) -> int:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
     folders = sorted(scene_folders(args.runtime).items())
-    unbuilt: set[tuple[str, str]] = set()  # (runtime, scene) whose programs failed to build
+    if not folders:
+        print(f"ptogen test: no scenes{' for runtime ' + args.runtime if args.runtime else ''}", file=sys.stderr)
+        return 1
+    unbuilt: list[Path] = []  # the folders of scenes whose programs failed to build
     if not args.prebuilt:
         # One build for every scene: a scene that does not compile is named, and the others still build.
         runtimes = sorted({runtime for (runtime, _), _ in folders}) or None
@@ -79,46 +94,31 @@ def cmd_test(args: argparse.Namespace) -> int:
             return 1
         if built.diagnostics:
             print("\n".join(built.diagnostics) + "\n")
-        unbuilt = {(runtime, scene) for (_, runtime, scene), programs in built.scenes.items()
-                   if not all(built.is_current(path) for path in programs)}
-    failures = skipped = 0
-    workers: dict[str, Worker] = {}
-    try:
-        for (runtime, name), folder in folders:
-            scene = load_scene_file(folder / "scene.py")
-            for case in scene.cases:
-                label = f"{runtime}/{name}:{case.name}"
-                # A case sized for a bigger chip is not a failure of this one: it is listed, not run.
-                too_big = _exceeds(case.block_dim, arch.cores.max_block_dim, "block_dim") or _exceeds(
-                    case.aicpu_thread_num, arch.aicpu.scheduler_threads, "AICPU scheduler threads"
-                )
-                if too_big:
-                    skipped += 1
-                    print(f"SKIP  {label:<48} {too_big}")
-                    continue
-                if (runtime, name) in unbuilt:
-                    failures += 1
-                    print(f"FAIL  {label:<48} the scene's programs did not build (the compiler's words are above)")
-                    continue
-                try:
-                    blob = scene_callable(scene, args.arch)
-                    if runtime not in workers:
-                        workers[runtime] = Worker(
-                            args.arch, runtime, device_id=args.device + len(workers), build=False
-                        ).init()
-                    result = run_scene(workers[runtime], scene, blob, case, rounds=args.rounds)
-                    last = result.rounds[-1]
-                    print(f"PASS  {label:<48} host {ms(last.host_wall_ns)} ms  device {ms(last.device_wall_ns)} ms")
-                except Exception as error:  # a failing scene is reported, and the others still run
-                    failures += 1
-                    print(f"FAIL  {label:<48} {type(error).__name__}: {error}")
-    finally:
-        for worker in workers.values():
-            worker.close()
-    verdict = "all scenes pass" if failures == 0 else f"{failures} failure(s)"
-    note = f" ({skipped} case(s) need more than {args.arch} has)" if skipped else ""
-    print(f"\n{verdict} on {args.arch}/{layout.platform_dir('sim', build.sanitizers())}{note}")
-    return 1 if failures else 0
+        failed_keys = {(runtime, name) for (_, runtime, name), programs in built.scenes.items()
+                       if not all(built.is_current(path) for path in programs)}
+        unbuilt = [folder for key, folder in folders if key in failed_keys]
+    from ptogen.harness.ptosim import device_count
+
+    counts = {PASS: 0, FAIL: 0, SKIP: 0}
+    failed = []
+    start = time.perf_counter()
+    for result in run_suite([folder for _, folder in folders], arch, rounds=args.rounds, first_device=args.device,
+                            device_count=device_count(), unbuilt=unbuilt):
+        counts[result.status] += 1
+        line = f"{result.status}  {result.label:<48} {result.seconds:7.2f} s"
+        if result.timing is not None:
+            line += f"  host {ms(result.timing.host_wall_ns)} ms  device {ms(result.timing.device_wall_ns)} ms"
+        print(f"{line}  {result.reason}".rstrip(), flush=True)
+        if result.status == FAIL:
+            failed.append(result)
+    where = f"{args.arch}/{layout.platform_dir('sim', build.sanitizers())}"
+    note = f" (they need more than {args.arch} has)" if counts[SKIP] else ""
+    print(f"\n{counts[PASS]} passed, {counts[FAIL]} failed, {counts[SKIP]} skipped{note} "
+          f"in {time.perf_counter() - start:.1f} s")
+    for result in failed:
+        print(f"  FAIL  {result.label}: {result.reason}")
+    print(f"{'all scenes pass' if not failed else f'{len(failed)} failure(s)'} on {where}")
+    return 1 if failed else 0
 
 
 def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...], arches: dict[str, Arch]) -> int:
@@ -153,10 +153,6 @@ def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...], arches: d
         return 1
     print(f"no sanitizer reports on {args.arch}/{variant} ({', '.join(chosen)})")
     return returncode
-
-
-def _exceeds(wanted: int, available: int, what: str) -> str:
-    return f"needs {what} {wanted}, the arch has {available}" if wanted > available else ""
 
 
 def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ptogen import paths
 from ptogen.harness.abi import ArgDirection, CoreType
+from ptogen.harness.task_args import TaskArgsError, data_type_of
 
 IN, OUT, INOUT, SCALAR = ArgDirection.IN, ArgDirection.OUT, ArgDirection.INOUT, ArgDirection.SCALAR
 
@@ -106,6 +107,10 @@ class Scene:
         for name in self.tensors:
             if not isinstance(args[name], np.ndarray):
                 raise SceneError(f"scene {self.name}: tensor {name!r} is a {type(args[name]).__name__}, not an ndarray")
+            try:
+                data_type_of(args[name].dtype)
+            except TaskArgsError as error:
+                raise SceneError(f"scene {self.name}: tensor {name!r}: {error}") from error
 
 
 def examples_dir() -> Path:
@@ -127,13 +132,33 @@ def load_scene_file(scene_file: Path) -> Scene:
     if spec is None or spec.loader is None:
         raise SceneError(f"{scene_file}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        where = paths.display(Path(error.filename)) if error.filename else paths.display(scene_file)
+        raise SceneError(f"{where}:{error.lineno}: {error.msg}") from error
+    except Exception as error:  # a definition the Scene rejects, or a mistake in the file's own code
+        line = _line_in(error, scene_file)
+        where = f"{paths.display(scene_file)}:{line}" if line else paths.display(scene_file)
+        what = str(error) if isinstance(error, SceneError) else f"{type(error).__name__}: {error}"
+        raise SceneError(f"{where}: {what}") from error
     scene = getattr(module, "SCENE", None)
     if not isinstance(scene, Scene):
-        raise SceneError(f"{scene_file}: defines no SCENE = Scene(...)")
+        raise SceneError(f"{paths.display(scene_file)}: defines no SCENE = Scene(...)")
     from dataclasses import replace
 
     return replace(scene, folder=scene_file.parent)
+
+
+def _line_in(error: BaseException, scene_file: Path) -> int | None:
+    """The line of scene_file the error was raised from (its innermost frame in that file)."""
+    line = None
+    frame = error.__traceback__
+    while frame is not None:
+        if Path(frame.tb_frame.f_code.co_filename) == scene_file:
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
 
 
 def find_scene(name: str, runtime: str | None = None) -> Scene:
