@@ -29,7 +29,7 @@ PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 
 @dataclass(frozen=True)
 class CaseResult:
-    label: str  # runtime/scene:case, or the scene file when it does not load
+    label: str  # runtime/scene:case, or the scene's folder when its scene.py does not load
     status: str  # PASS, FAIL or SKIP
     reason: str  # why it failed or was skipped; empty for a pass
     seconds: float  # wall time of the case, loading and running included
@@ -118,7 +118,7 @@ def run_suite(scene_paths: Sequence[Path], arch: Arch, *, rounds: int = 2, first
             try:
                 scene = load_scene_file(scene_file)
             except Exception as error:  # a scene that does not load is one line; the others still run
-                yield CaseResult(paths.display(scene_file), FAIL, _one_line(error), time.perf_counter() - start)
+                yield CaseResult(paths.display(scene_file.parent), FAIL, _one_line(error), time.perf_counter() - start)
                 continue
             blob: bytes | None = None
             for case in scene.cases:
