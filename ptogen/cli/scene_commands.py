@@ -31,6 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dep_gen and not arches[args.arch].features.dep_gen:
         print(f"ptogen run: arch {args.arch} has no dep_gen collector (features.dep_gen is false)", file=sys.stderr)
         return 2
+    outdir = None
     try:
         scene = find_scene(args.scene, args.runtime)
         case = scene.case(args.case)
@@ -45,6 +46,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = run_scene(worker, scene, blob, case, rounds=args.rounds, **profiling)
     except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError, WorkerError, TaskArgsError,
             FileNotFoundError) as error:
+        if outdir is not None and outdir.is_dir() and not any(outdir.iterdir()):
+            outdir.rmdir()  # made for this run, which wrote nothing
         print(f"ptogen run: {error}", file=sys.stderr)
         return 1
     print(f"{scene.runtime}/{scene.name} case {case.name} on {args.arch}/sim: block_dim {case.block_dim or 'auto'}, "
