@@ -69,8 +69,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     from ptogen.harness.suite import FAIL, PASS, SKIP, run_suite
 
     check_at_least_one("--rounds", args.rounds)
-    check_device(args.device)
     check_runtime(args.runtime)
+    folders = sorted(scene_folders(args.runtime).items())
+    check_device(args.device, needed=max(1, len({runtime for (runtime, _), _ in folders})))  # one per runtime
     arches = select_arches(load_all(), [args.arch])
     arch = arches[args.arch]
     if args.sanitize:
@@ -81,7 +82,6 @@ def cmd_test(args: argparse.Namespace) -> int:
         except (sanitize.SanitizeError, build.BuildError) as error:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
-    folders = sorted(scene_folders(args.runtime).items())
     if not folders:
         print(f"ptogen test: no scenes{' for runtime ' + args.runtime if args.runtime else ''}", file=sys.stderr)
         return 1
@@ -100,18 +100,16 @@ def cmd_test(args: argparse.Namespace) -> int:
         failed_keys = {(runtime, name) for (_, runtime, name), programs in built.scenes.items()
                        if not all(built.is_current(path) for path in programs)}
         unbuilt = [folder for key, folder in folders if key in failed_keys]
-    from ptogen.harness.ptosim import device_count
-
     counts = {PASS: 0, FAIL: 0, SKIP: 0}
     failed = []
     start = time.perf_counter()
     for result in run_suite([folder for _, folder in folders], arch, rounds=args.rounds, first_device=args.device,
-                            device_count=device_count(), unbuilt=unbuilt):
+                            unbuilt=unbuilt):
         counts[result.status] += 1
         line = f"{result.status}  {result.label:<48} {result.seconds:7.2f} s"
         if result.timing is not None:
             line += f"  host {ms(result.timing.host_wall_ns)} ms  device {ms(result.timing.device_wall_ns)} ms"
-        print(f"{line}  {result.reason}".rstrip(), flush=True)
+        print(f"{line}  {result.reason}".rstrip().replace("\n", "\n      "), flush=True)  # later lines indented
         if result.status == FAIL:
             failed.append(result)
     where = f"{args.arch}/{layout.platform_dir('sim', build.sanitizers())}"

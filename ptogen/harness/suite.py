@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ptogen import paths
 from ptogen.arch import Arch
+from ptogen.harness import ptosim
 from ptogen.harness.binding import RunTiming
 from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
 from ptogen.harness.scene import Case, SceneError, load_scene_file
@@ -102,15 +103,16 @@ def _one_line(error: BaseException) -> str:
 
 
 def run_suite(scene_paths: Sequence[Path], arch: Arch, *, rounds: int = 2, first_device: int = 0,
-              device_count: int = 16, unbuilt: Collection[Path] = ()) -> Iterator[CaseResult]:
+              device_count: int | None = None, unbuilt: Collection[Path] = ()) -> Iterator[CaseResult]:
     """Every case of every scene (folders or scene.py files, in the order given), one result each as it ends.
 
-    `unbuilt` holds the scene folders whose programs failed to build (the caller built them and printed the
-    compiler's words); their cases fail without running."""
+    Each runtime's cases run on a Worker of their own, on device ids from `first_device` up to `device_count`
+    (ptosim's by default). `unbuilt` holds the scene folders whose programs failed to build (the caller built
+    them and printed the compiler's words); their cases fail without running."""
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1, got {rounds}")
     broken = {Path(folder).resolve() for folder in unbuilt}
-    pool = DevicePool(arch.name, first_device, device_count)
+    pool = DevicePool(arch.name, first_device, ptosim.device_count() if device_count is None else device_count)
     try:
         for path in scene_paths:
             scene_file = scene_file_of(Path(path))
