@@ -129,3 +129,11 @@ def test_the_worker_refuses_a_launch_the_arch_cannot_take():
             worker.run(0, TaskArgs.build([]), block_dim=99, aicpu_thread_num=1)
         with pytest.raises(WorkerError, match=r"^aicpu_thread_num 0 is outside 1\.\.4 for a2a3"):
             worker.run(0, TaskArgs.build([]), block_dim=1, aicpu_thread_num=0)
+
+
+def test_a_mistake_in_a_scenes_make_args_names_its_line(tmp_path: Path):
+    build.build(["a2a3"], ["host_build_graph"], scenes=["vector_example"], echo=None)
+    scene_py = copied_scene(tmp_path, 'n = params["n"]', 'n = params["size"]')
+    line = next(i for i, text in enumerate(scene_py.read_text().splitlines(), 1) if 'params["size"]' in text)
+    (result,) = run_suite([scene_py], load_all()["a2a3"], rounds=1, first_device=4)
+    assert (result.status, result.reason) == ("FAIL", f"{scene_py}:{line}: KeyError: 'size'")

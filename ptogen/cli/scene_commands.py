@@ -19,7 +19,7 @@ from ptogen.trace import cli as trace_cli
 def cmd_run(args: argparse.Namespace) -> int:
     from ptogen.harness.binding import HostRuntimeError
     from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
-    from ptogen.harness.scene import SceneError, find_scene
+    from ptogen.harness.scene import SceneError, error_line_in, find_scene
     from ptogen.harness.suite import too_big
     from ptogen.harness.task_args import TaskArgsError
     from ptogen.harness.worker import Worker, WorkerError
@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dep_gen and not arches[args.arch].features.dep_gen:
         print(f"ptogen run: arch {args.arch} has no dep_gen collector (features.dep_gen is false)", file=sys.stderr)
         return 2
-    outdir = None
+    outdir = scene = None
     try:
         scene = find_scene(args.scene, args.runtime)
         case = scene.case(args.case)
@@ -49,6 +49,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if outdir is not None and outdir.is_dir() and not any(outdir.iterdir()):
             outdir.rmdir()  # made for this run, which wrote nothing
         print(f"ptogen run: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # raised in the scene's own make_args or golden: the user's line, not ours
+        line = error_line_in(error, scene.folder / "scene.py") if scene is not None else None
+        if line is None or getattr(args, "debug", False):
+            raise
+        print(f"ptogen run: {paths.display(scene.folder / 'scene.py')}:{line}: {type(error).__name__}: {error}",
+              file=sys.stderr)
         return 1
     print(f"{scene.runtime}/{scene.name} case {case.name} on {args.arch}/sim: block_dim {case.block_dim or 'auto'}, "
           f"{case.aicpu_thread_num} AICPU thread(s)")

@@ -138,7 +138,7 @@ def load_scene_file(scene_file: Path) -> Scene:
         where = paths.display(Path(error.filename)) if error.filename else paths.display(scene_file)
         raise SceneError(f"{where}:{error.lineno}: {error.msg}") from error
     except Exception as error:  # a definition the Scene rejects, or a mistake in the file's own code
-        line = _line_in(error, scene_file)
+        line = error_line_in(error, scene_file)
         where = f"{paths.display(scene_file)}:{line}" if line else paths.display(scene_file)
         what = str(error) if isinstance(error, SceneError) else f"{type(error).__name__}: {error}"
         raise SceneError(f"{where}: {what}") from error
@@ -150,8 +150,9 @@ def load_scene_file(scene_file: Path) -> Scene:
     return replace(scene, folder=scene_file.parent)
 
 
-def _line_in(error: BaseException, scene_file: Path) -> int | None:
-    """The line of scene_file the error was raised from (its innermost frame in that file)."""
+def error_line_in(error: BaseException, scene_file: Path) -> int | None:
+    """The line of scene_file the error was raised from (its innermost frame in that file), or None when the
+    error did not pass through it: how a mistake in a scene's own code is told from one of ptogen's."""
     line = None
     frame = error.__traceback__
     while frame is not None:

@@ -22,7 +22,7 @@ from ptogen.arch import Arch
 from ptogen.harness import ptosim
 from ptogen.harness.binding import RunTiming
 from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
-from ptogen.harness.scene import Case, SceneError, load_scene_file
+from ptogen.harness.scene import Case, SceneError, error_line_in, load_scene_file
 from ptogen.harness.worker import Worker
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
@@ -94,12 +94,15 @@ class DevicePool:
             self.discard(runtime)
 
 
-def _one_line(error: BaseException) -> str:
-    """An error's own words; its type too when it is not one of the harness's (a bug is named as one)."""
+def _one_line(error: BaseException, scene_file: Path | None = None) -> str:
+    """An error's own words; its type too when it is not one of the harness's, and the scene.py line when the
+    scene's own code (make_args, golden) raised it."""
     text = str(error).strip() or type(error).__name__
     if isinstance(error, (GoldenMismatch, SceneError)) or type(error).__module__.startswith("ptogen."):
         return text
-    return f"{type(error).__name__}: {text}"
+    line = error_line_in(error, scene_file) if scene_file is not None else None
+    where = f"{paths.display(scene_file)}:{line}: " if scene_file is not None and line else ""
+    return f"{where}{type(error).__name__}: {text}"
 
 
 def run_suite(scene_paths: Sequence[Path], arch: Arch, *, rounds: int = 2, first_device: int = 0,
@@ -140,7 +143,7 @@ def run_suite(scene_paths: Sequence[Path], arch: Arch, *, rounds: int = 2, first
                 except (GoldenMismatch, SceneError, FileNotFoundError) as error:  # the context is still sound
                     yield CaseResult(label, FAIL, _one_line(error), time.perf_counter() - start)
                 except Exception as error:  # the device failed: its context may be in error for good
-                    reason = _one_line(error)
+                    reason = _one_line(error, scene_file)
                     closing = pool.discard(scene.runtime)
                     yield CaseResult(label, FAIL, f"{reason}; {closing}" if closing else reason,
                                      time.perf_counter() - start)
