@@ -92,21 +92,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     if not folders:
         print(f"ptogen test: no scenes{' for runtime ' + args.runtime if args.runtime else ''}", file=sys.stderr)
         return 1
-    unbuilt: list[Path] = []  # the folders of scenes whose programs failed to build
-    if not args.prebuilt:
-        # One build for every scene: a scene that does not compile is named, and the others still build.
-        runtimes = sorted({runtime for (runtime, _), _ in folders}) or None
+    if args.prebuilt:  # the sanitized run's child: its parent built, and names what did not build
+        unbuilt = [Path(folder) for folder in args.unbuilt or ()]
+    else:
         try:
-            built = build.build([args.arch], runtimes, scenes=sorted({name for (_, name), _ in folders}), echo=None,
-                                models=arches, keep_going=True)
+            unbuilt = _build_scenes(args, arches, folders)
         except build.BuildError as error:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
-        if built.diagnostics:
-            print("\n".join(built.diagnostics) + "\n")
-        failed_keys = {(runtime, name) for (_, runtime, name), programs in built.scenes.items()
-                       if not all(built.is_current(path) for path in programs)}
-        unbuilt = [folder for key, folder in folders if key in failed_keys]
     counts = {PASS: 0, FAIL: 0, SKIP: 0}
     failed = []
     start = time.perf_counter()
@@ -129,24 +122,37 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _build_scenes(args: argparse.Namespace, arches: dict[str, Arch], folders: list[tuple[tuple[str, str], Path]],
+                  sanitizers: tuple[str, ...] | None = None) -> list[Path]:
+    """One build for every scene's programs and their runtimes': a scene that does not compile is named with
+    the compiler's words, printed once, and the others still build. Returns the folders of those that did not.
+    `sanitizers` None: as PTOGEN_SANITIZE says (the build's default)."""
+    runtimes = sorted({runtime for (runtime, _), _ in folders}) or None
+    built = build.build([args.arch], runtimes, scenes=sorted({name for (_, name), _ in folders}), echo=None,
+                        sanitize=sanitizers, models=arches, keep_going=True)
+    if built.diagnostics:
+        print("\n".join(built.diagnostics) + "\n")
+    failed = {(runtime, name) for (_, runtime, name), programs in built.scenes.items()
+              if not all(built.is_current(path) for path in programs)}
+    return [folder for key, folder in folders if key in failed]
+
+
 def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...], arches: dict[str, Arch]) -> int:
     """`ptogen test --sanitize S`: build the sanitized programs here, run this same command again in a child
     that preloads the sanitizer runtimes (Python is not instrumented), then name every report it wrote."""
     from ptogen.harness.scene import scene_folders
 
     variant = layout.platform_dir("sim", chosen)
-    folders = scene_folders(args.runtime)
-    runtimes = sorted({runtime for runtime, _ in folders}) or None
     start = time.perf_counter()
     print(f"building {args.arch}/{variant} (every program instrumented with {', '.join(chosen)}) ...", flush=True)
-    build.build([args.arch], runtimes, scenes=sorted({name for _, name in folders}), echo=None, sanitize=chosen,
-                models=arches)
+    unbuilt = _build_scenes(args, arches, sorted(scene_folders(args.runtime).items()), chosen)
     print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
     log_dir = layout.sanitizer_reports(paths.project_root(), args.arch, chosen)
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     env = sanitize.environment(chosen, log_dir) | {"PYTHONUNBUFFERED": "1"}  # its lines up to an abort
     command = [sys.executable, "-m", "ptogen", *args.argv, "--prebuilt"]  # the build above is the one
+    command += [item for folder in unbuilt for item in ("--unbuilt", str(folder))]  # they fail, not run stale
     returncode = subprocess.run(command, env=env, check=False).returncode
     found = sanitize.reports(log_dir)
     for report in found:
@@ -191,4 +197,5 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
         "runtimes; any report fails the run and is named",
     )
     test.add_argument("--prebuilt", action="store_true", help=argparse.SUPPRESS)  # the sanitized run's child
+    test.add_argument("--unbuilt", action="append", help=argparse.SUPPRESS)  # its scenes that did not build
     test.set_defaults(func=cmd_test)
