@@ -18,12 +18,15 @@ EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptogen", description=__doc__)
     parser.add_argument("--version", action="version", version=f"ptogen {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
+    debug_help = "show an error's traceback instead of one line"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
     sub = parser.add_subparsers(dest="command", required=True)
     arch_path = arch_path_parser()
     arch_commands.add_parsers(sub, arch_path)
     build_commands.add_parsers(sub, arch_path)
     scene_commands.add_parsers(sub, arch_path)
+    for command in sub.choices.values():  # also after the command's name; SUPPRESS keeps a leading one
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     return parser
 
 
@@ -53,6 +56,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug of ptogen's, not the user's: one line unless asked for the traceback
         if args.debug:
             raise
-        print(f"ptogen: internal error: {type(error).__name__}: {error} (run `ptogen --debug {args.command} ...` "
+        print(f"ptogen: internal error: {type(error).__name__}: {error} (run with --debug "
               "for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
