@@ -116,3 +116,33 @@ def test_a_mistake_in_the_scene_files_own_code_names_its_line(tmp_path: Path):
     scene_py = scene_file(tmp_path, "import numpy as np\nSCENE = np.no_such_function()\n")
     with pytest.raises(SceneError, match=r"scene\.py:2: AttributeError: .*no_such_function"):
         load_scene_file(scene_py)
+
+
+def test_a_context_that_fails_to_close_retires_its_device_id():
+    from ptogen.harness.runner import build_scene, run_scene
+    from ptogen.harness.scene import find_scene
+    from ptogen.harness.suite import DevicePool
+    from ptogen.harness.worker import WorkerError
+
+    scene = find_scene("vector_example", "host_build_graph")
+    blob = build_scene(scene, "a2a3")
+    pool = DevicePool("a2a3", first_device=8, device_count=10)
+    try:
+        first = pool.worker("host_build_graph")
+        sim = first.ptosim
+        sim.fail_nth_call("rtDeviceReset", 1, 507899)  # the finalize of this context fails
+        try:
+            why = pool.discard("host_build_graph")
+        finally:
+            sim.fail_nth_call("rtDeviceReset", 0, 0)  # disarmed, had it not fired
+        assert "rtDeviceReset failed with CANN error 507899" in why and "device 8 is not used again" in why, why
+        fresh = pool.worker("host_build_graph")
+        assert fresh.device_id == 9
+        run_scene(fresh, scene, blob, rounds=1)
+        assert pool.discard("host_build_graph") == ""  # a clean close gives 9 back ...
+        assert pool.worker("host_build_graph").device_id == 9  # ... and 8 stays retired
+        pool.discard("host_build_graph")
+        with pytest.raises(WorkerError, match="no simulated device id is left"):
+            DevicePool("a2a3", first_device=10, device_count=10).worker("host_build_graph")
+    finally:
+        pool.close()

@@ -23,7 +23,7 @@ from ptogen.harness import ptosim
 from ptogen.harness.binding import RunTiming
 from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
 from ptogen.harness.scene import Case, SceneError, error_line_in, load_scene_file
-from ptogen.harness.worker import Worker
+from ptogen.harness.worker import Worker, WorkerError
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 
@@ -66,7 +66,7 @@ class DevicePool:
         if runtime in self._workers:
             return self._workers[runtime]
         if not self._free:
-            raise SceneError("no simulated device id is left for a fresh context (the others are in use or "
+            raise WorkerError("no simulated device id is left for a fresh context (the others are in use or "
                              "were retired after a failed close)")
         device = self._free.pop(0)
         try:
