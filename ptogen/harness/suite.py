@@ -142,7 +142,7 @@ def run_suite(scene_paths: Sequence[Path], arch: Arch, *, rounds: int = 2, first
                     result = run_scene(pool.worker(scene.runtime), scene, blob, case, rounds=rounds)
                 except (GoldenMismatch, SceneError, FileNotFoundError) as error:  # the context is still sound
                     yield CaseResult(label, FAIL, _one_line(error), time.perf_counter() - start)
-                except Exception as error:  # the device failed: its context may be in error for good
+                except Exception as error:  # a device failure may leave the context in error: the next gets a new one
                     reason = _one_line(error, scene_file)
                     closing = pool.discard(scene.runtime)
                     yield CaseResult(label, FAIL, f"{reason}; {closing}" if closing else reason,
