@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,7 +21,7 @@ import pytest
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
-from ptogen import build, layout, sanitize
+from ptogen import build, layout, paths, sanitize
 from ptogen.arch import load_all
 from ptogen.harness.worker import Worker, WorkerError
 
@@ -49,6 +51,37 @@ def test_every_scene_runs_clean_under_asan_and_ubsan(arch):
     assert done.returncode == 0, f"`{' '.join(command[2:])}` failed:\n{output[-12000:]}"
     assert f"no sanitizer reports on {arch}/sim-asan+ubsan" in output
     assert "PASS" in output and "FAIL" not in output
+
+
+def test_a_scene_that_does_not_compile_fails_alone_under_the_sanitizers(tmp_path: Path):
+    """Runs after the suite above filled build/cache, which this copy of the tree shares: a scene whose kernel
+    does not compile is one FAIL with the compiler's words, and the other scene still runs sanitized."""
+    root = paths.project_root()
+    for tree in ("generated", "runtimes", "site_scons", "templates"):
+        shutil.copytree(root / tree, tmp_path / tree, ignore=shutil.ignore_patterns("*.o", "*.so", "__pycache__"))
+    shutil.copy(root / "SConstruct", tmp_path)
+    examples = tmp_path / "examples" / "host_build_graph"
+    examples.mkdir(parents=True)
+    shutil.copy(root / "examples" / "SConscript", examples.parent)
+    shutil.copytree(root / "examples" / "host_build_graph" / "vector_example", examples / "vector_example")
+    broken = examples / "broken"
+    shutil.copytree(examples / "vector_example", broken)
+    scene_py = broken / "scene.py"
+    scene_py.write_text(scene_py.read_text().replace('name="vector_example"', 'name="broken"'))
+    (broken / "kernels" / "kernel_mul.cpp").write_text('extern "C" void kernel_entry(long *) { undefined_name; }\n')
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "cache").symlink_to(root / "build" / "cache")
+
+    command = [sys.executable, "-m", "ptogen", "test", "--arch", "a2a3", "--sanitize", ",".join(SANITIZERS)]
+    done = subprocess.run(command, capture_output=True, text=True, env=clean_env() | {"PTOGEN_ROOT": str(tmp_path)},
+                          timeout=1200, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert output.count("'undefined_name' was not declared") == 1, output
+    assert re.search(r"^FAIL  host_build_graph/broken:default .* the scene's programs did not build", output,
+                     re.MULTILINE), output
+    assert re.search(r"^PASS  host_build_graph/vector_example:default ", output, re.MULTILINE), output
+    assert "1 failure(s) on a2a3/sim-asan+ubsan" in output and "no sanitizer reports" in output
 
 
 def test_the_sanitized_build_is_its_own_instrumented_variant():

@@ -6,6 +6,7 @@ import argparse
 import sys
 import typing
 from collections.abc import Sequence
+from pathlib import Path
 
 from ptogen import paths
 from ptogen.arch import Arch, ArchError
@@ -22,6 +23,39 @@ def arch_path_parser() -> argparse.ArgumentParser:
         "their C++ is generated into build/generated/<arch>/",
     )
     return parser
+
+
+class UsageError(Exception):
+    """A user's mistake in the command line, caught before any work: printed as one line, exit 2."""
+
+
+def check_at_least_one(option: str, value: int) -> None:
+    if value < 1:
+        raise UsageError(f"{option} {value}: must be at least 1")
+
+
+def check_device(device: int, needed: int = 1) -> None:
+    """`needed` simulated devices from `device` on must exist (ptosim's count, from its header)."""
+    from ptogen.harness.ptosim import device_count
+
+    count = device_count()
+    if not 0 <= device <= count - needed:
+        span = f"0..{count - needed}" + (f" (it takes {needed} devices from there)" if needed > 1 else "")
+        raise UsageError(f"--device {device}: outside the simulated devices, choose {span}")
+
+
+def check_runtime(runtime: str | None) -> None:
+    from ptogen import build
+
+    known = build.known_runtimes()
+    if runtime is not None and runtime not in known:
+        raise UsageError(f"--runtime {runtime}: unknown runtime (known: {', '.join(known) or 'none'})")
+
+
+def check_arch_paths(directories: Sequence[str]) -> None:
+    missing = [d for d in directories if not Path(d).expanduser().is_dir()]
+    if missing:
+        raise UsageError(f"--arch-path {missing[0]}: no such directory")
 
 
 def select_arches(arches: typing.Mapping[str, Arch], wanted: Sequence[str] | None) -> dict[str, Arch]:

@@ -8,28 +8,41 @@ import statistics
 import subprocess
 import sys
 import time
+import typing
 from pathlib import Path
 
 from ptogen import build, layout, paths, sanitize
 from ptogen.arch import Arch, load_all
-from ptogen.cli.common import ms, select_arches
+from ptogen.cli.common import UsageError, check_at_least_one, check_device, check_runtime, ms, select_arches
 from ptogen.trace import cli as trace_cli
+
+if typing.TYPE_CHECKING:  # the harness imports numpy: loaded by the commands that run scenes, not at start-up
+    from ptogen.harness.scene import Scene
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ptogen.harness.binding import HostRuntimeError
     from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
-    from ptogen.harness.scene import SceneError, find_scene
-    from ptogen.harness.worker import Worker
+    from ptogen.harness.scene import SceneError, error_line_in, find_scene
+    from ptogen.harness.suite import too_big
+    from ptogen.harness.task_args import TaskArgsError
+    from ptogen.harness.worker import Worker, WorkerError
 
+    check_at_least_one("--rounds", args.rounds)
+    check_device(args.device)
+    check_runtime(args.runtime)
     arches = select_arches(load_all(), [args.arch])
     if args.dep_gen and not arches[args.arch].features.dep_gen:
         print(f"ptogen run: arch {args.arch} has no dep_gen collector (features.dep_gen is false)", file=sys.stderr)
         return 2
+    outdir = scene = None
     try:
         scene = find_scene(args.scene, args.runtime)
         case = scene.case(args.case)
         scene.check_sources()
+        unfit = too_big(case, arches[args.arch])
+        if unfit:
+            raise UsageError(f"case {case.name} of {scene.name} {unfit}")
         profiling, outdir = trace_cli.run_config(args, scene.name)
         # One build: the runtime's programs (ptogen's own build) and the scene's (the user's build folder), then
         # the Worker loads them as they are.
@@ -38,8 +51,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         blob = scene_callable(scene, args.arch, build_dir=args.build_dir)
         with Worker(args.arch, scene.runtime, device_id=args.device, build=False) as worker:
             result = run_scene(worker, scene, blob, case, rounds=args.rounds, **profiling)
-    except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError) as error:
+    except (SceneError, build.BuildError, GoldenMismatch, HostRuntimeError, WorkerError, TaskArgsError,
+            FileNotFoundError) as error:
+        if outdir is not None and outdir.is_dir() and not any(outdir.iterdir()):
+            outdir.rmdir()  # made for this run, which wrote nothing
         print(f"ptogen run: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # raised in the scene's own make_args or golden: the user's line, not ours
+        line = error_line_in(error, scene.folder / "scene.py") if scene is not None else None
+        if line is None or getattr(args, "debug", False):
+            raise
+        print(f"ptogen run: {paths.display(scene.folder / 'scene.py')}:{line}: {type(error).__name__}: {error}",
+              file=sys.stderr)
         return 1
     print(f"{scene.runtime}/{scene.name} case {case.name} on {args.arch}/sim: block_dim {case.block_dim or 'auto'}, "
           f"{case.aicpu_thread_num} AICPU thread(s)")
@@ -55,19 +78,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scenes_of(args: argparse.Namespace) -> list:
-    """The scenes of `ptogen test [PATH ...]` (default: the shipped examples), of --runtime if given, each once."""
-    from ptogen.harness.scene import discover, examples_dir, load_scene_file
+def _scenes_of(args: argparse.Namespace) -> tuple[list[Path], list[Scene]]:
+    """The scene folders of `ptogen test [PATH ...]` (default: the shipped examples), of --runtime if given, and
+    the scenes among them that load. A folder whose scene.py does not load is kept: the suite reports it as
+    one FAIL line with its reason, and the others still run."""
+    from ptogen.harness.scene import SceneError, discover, examples_dir, load_scene_file
 
-    scenes = [load_scene_file(scene_file) for scene_file in discover(args.paths or [examples_dir()])]
-    return [scene for scene in scenes if args.runtime is None or scene.runtime == args.runtime]
+    folders: list[Path] = []
+    scenes: list[Scene] = []
+    for scene_file in discover(args.paths or [examples_dir()]):
+        try:
+            scene = load_scene_file(scene_file)
+        except SceneError:
+            folders.append(scene_file.parent)
+            continue
+        if args.runtime is None or scene.runtime == args.runtime:
+            folders.append(scene_file.parent)
+            scenes.append(scene)
+    return folders, scenes
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from ptogen.harness.runner import run_scene, scene_callable
     from ptogen.harness.scene import SceneError
-    from ptogen.harness.worker import Worker
+    from ptogen.harness.suite import FAIL, PASS, SKIP, run_suite
 
+    check_at_least_one("--rounds", args.rounds)
+    check_runtime(args.runtime)
+    try:
+        folders, scenes = _scenes_of(args)
+    except SceneError as error:  # a PATH that holds no scene
+        print(f"ptogen test: {error}", file=sys.stderr)
+        return 1
+    check_device(args.device, needed=max(1, len({scene.runtime for scene in scenes})))  # one per runtime
     arches = select_arches(load_all(), [args.arch])
     arch = arches[args.arch]
     if args.sanitize:
@@ -78,82 +120,67 @@ def cmd_test(args: argparse.Namespace) -> int:
         except (sanitize.SanitizeError, build.BuildError, SceneError) as error:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
-    try:
-        scenes = _scenes_of(args)
-    except SceneError as error:
-        print(f"ptogen test: {error}", file=sys.stderr)
+    if not folders:
+        print(f"ptogen test: no scenes{' for runtime ' + args.runtime if args.runtime else ''}", file=sys.stderr)
         return 1
-    unbuilt: set[Path] = set()  # scene folders whose programs failed to build
-    if not args.prebuilt:
-        # One build for every scene: a scene that does not compile is named, and the others still build.
-        runtimes = sorted({scene.runtime for scene in scenes}) or None
+    if args.prebuilt:  # the sanitized run's child: its parent built, and names what did not build
+        unbuilt = [Path(folder) for folder in args.unbuilt or ()]
+    else:
         try:
-            built = build.build([args.arch], runtimes, echo=None, models=arches, keep_going=True,
-                                scene_dirs=[(scene.runtime, scene.folder) for scene in scenes],
-                                scene_build=args.build_dir)
+            unbuilt = _build_scenes(args, arches, scenes)
         except build.BuildError as error:
             print(f"ptogen test: {error}", file=sys.stderr)
             return 1
-        if built.diagnostics:
-            print("\n".join(built.diagnostics) + "\n")
-        unbuilt = {folder for (_, _, folder), programs in built.scene_dirs.items()
-                   if not all(built.is_current(path) for path in programs)}
-    failures = skipped = 0
-    workers: dict[str, Worker] = {}
-    try:
-        for scene in scenes:
-            runtime, name = scene.runtime, scene.name
-            for case in scene.cases:
-                label = f"{runtime}/{name}:{case.name}"
-                # A case sized for a bigger chip is not a failure of this one: it is listed, not run.
-                too_big = _exceeds(case.block_dim, arch.cores.max_block_dim, "block_dim") or _exceeds(
-                    case.aicpu_thread_num, arch.aicpu.scheduler_threads, "AICPU scheduler threads"
-                )
-                if too_big:
-                    skipped += 1
-                    print(f"SKIP  {label:<48} {too_big}")
-                    continue
-                if scene.folder in unbuilt:
-                    failures += 1
-                    print(f"FAIL  {label:<48} the scene's programs did not build (the compiler's words are above)")
-                    continue
-                try:
-                    blob = scene_callable(scene, args.arch, build_dir=args.build_dir)
-                    if runtime not in workers:
-                        workers[runtime] = Worker(
-                            args.arch, runtime, device_id=args.device + len(workers), build=False
-                        ).init()
-                    result = run_scene(workers[runtime], scene, blob, case, rounds=args.rounds)
-                    last = result.rounds[-1]
-                    print(f"PASS  {label:<48} host {ms(last.host_wall_ns)} ms  device {ms(last.device_wall_ns)} ms")
-                except Exception as error:  # a failing scene is reported, and the others still run
-                    failures += 1
-                    print(f"FAIL  {label:<48} {type(error).__name__}: {error}")
-    finally:
-        for worker in workers.values():
-            worker.close()
-    verdict = "all scenes pass" if failures == 0 else f"{failures} failure(s)"
-    note = f" ({skipped} case(s) need more than {args.arch} has)" if skipped else ""
-    print(f"\n{verdict} on {args.arch}/{layout.platform_dir('sim', build.sanitizers())}{note}")
-    return 1 if failures else 0
+    counts = {PASS: 0, FAIL: 0, SKIP: 0}
+    failed = []
+    start = time.perf_counter()
+    for result in run_suite(folders, arch, rounds=args.rounds, first_device=args.device, unbuilt=unbuilt,
+                            build_dir=args.build_dir):
+        counts[result.status] += 1
+        line = f"{result.status}  {result.label:<48} {result.seconds:7.2f} s"
+        if result.timing is not None:
+            line += f"  host {ms(result.timing.host_wall_ns)} ms  device {ms(result.timing.device_wall_ns)} ms"
+        print(f"{line}  {result.reason}".rstrip().replace("\n", "\n      "), flush=True)  # later lines indented
+        if result.status == FAIL:
+            failed.append(result)
+    where = f"{args.arch}/{layout.platform_dir('sim', build.sanitizers())}"
+    note = f" (they need more than {args.arch} has)" if counts[SKIP] else ""
+    print(f"\n{counts[PASS]} passed, {counts[FAIL]} failed, {counts[SKIP]} skipped{note} "
+          f"in {time.perf_counter() - start:.1f} s")
+    for result in failed:
+        print(f"  FAIL  {result.label}: {result.reason}")
+    print(f"{'all scenes pass' if not failed else f'{len(failed)} failure(s)'} on {where}")
+    return 1 if failed else 0
+
+
+def _build_scenes(args: argparse.Namespace, arches: dict[str, Arch], scenes: list[Scene],
+                  sanitizers: tuple[str, ...] | None = None) -> list[Path]:
+    """One build for every scene's programs (into the user's --build-dir) and their runtimes' (ptogen's own): a
+    scene that does not compile is named with the compiler's words, printed once, and the others still build.
+    Returns the folders of those that did not. `sanitizers` None: as PTOGEN_SANITIZE says (the build's default)."""
+    runtimes = sorted({scene.runtime for scene in scenes}) or None
+    built = build.build([args.arch], runtimes, echo=None, sanitize=sanitizers, models=arches, keep_going=True,
+                        scene_dirs=[(scene.runtime, scene.folder) for scene in scenes], scene_build=args.build_dir)
+    if built.diagnostics:
+        print("\n".join(built.diagnostics) + "\n")
+    return [folder for (_, _, folder), programs in built.scene_dirs.items()
+            if not all(built.is_current(path) for path in programs)]
 
 
 def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...], arches: dict[str, Arch]) -> int:
     """`ptogen test --sanitize S`: build the sanitized programs here, run this same command again in a child
     that preloads the sanitizer runtimes (Python is not instrumented), then name every report it wrote."""
     variant = layout.platform_dir("sim", chosen)
-    scenes = _scenes_of(args)
-    runtimes = sorted({scene.runtime for scene in scenes}) or None
     start = time.perf_counter()
     print(f"building {args.arch}/{variant} (every program instrumented with {', '.join(chosen)}) ...", flush=True)
-    build.build([args.arch], runtimes, echo=None, sanitize=chosen, models=arches,
-                scene_dirs=[(scene.runtime, scene.folder) for scene in scenes], scene_build=args.build_dir)
+    unbuilt = _build_scenes(args, arches, _scenes_of(args)[1], chosen)
     print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
     log_dir = layout.sanitizer_reports(paths.project_root(), args.arch, chosen)
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     env = sanitize.environment(chosen, log_dir) | {"PYTHONUNBUFFERED": "1"}  # its lines up to an abort
     command = [sys.executable, "-m", "ptogen", *args.argv, "--prebuilt"]  # the build above is the one
+    command += [item for folder in unbuilt for item in ("--unbuilt", str(folder))]  # they fail, not run stale
     returncode = subprocess.run(command, env=env, check=False).returncode
     found = sanitize.reports(log_dir)
     for report in found:
@@ -168,10 +195,6 @@ def _test_sanitized(args: argparse.Namespace, chosen: tuple[str, ...], arches: d
         return 1
     print(f"no sanitizer reports on {args.arch}/{variant} ({', '.join(chosen)})")
     return returncode
-
-
-def _exceeds(wanted: int, available: int, what: str) -> str:
-    return f"needs {what} {wanted}, the arch has {available}" if wanted > available else ""
 
 
 def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentParser) -> None:
@@ -212,6 +235,7 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
     )
     _add_build_dir(test)
     test.add_argument("--prebuilt", action="store_true", help=argparse.SUPPRESS)  # the sanitized run's child
+    test.add_argument("--unbuilt", action="append", help=argparse.SUPPRESS)  # its scenes that did not build
     test.set_defaults(func=cmd_test)
 
 

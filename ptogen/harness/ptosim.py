@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,16 @@ class PtosimDeviceConfig(ctypes.Structure):
             cores["physical_aicores"],
             model["registers"]["block_size"],
         )
+
+
+@cache
+def device_count() -> int:
+    """How many simulated devices ptosim has (PTOSIM_MAX_DEVICES in its public header): known before a build."""
+    header = paths.runtimes_dir() / "platform" / "sim" / "ptosim" / "include" / "ptosim" / "ptosim_config.h"
+    found = re.search(r"^#define PTOSIM_MAX_DEVICES (\d+)", header.read_text(), re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{paths.display(header)} defines no PTOSIM_MAX_DEVICES")
+    return int(found.group(1))
 
 
 @cache

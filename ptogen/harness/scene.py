@@ -25,6 +25,7 @@ import numpy as np
 
 from ptogen import layout, paths
 from ptogen.harness.abi import ArgDirection, CoreType
+from ptogen.harness.task_args import TaskArgsError, data_type_of
 
 IN, OUT, INOUT, SCALAR = ArgDirection.IN, ArgDirection.OUT, ArgDirection.INOUT, ArgDirection.SCALAR
 SCENE_FILE = "scene.py"
@@ -115,6 +116,10 @@ class Scene:
         for name in self.tensors:
             if not isinstance(args[name], np.ndarray):
                 raise SceneError(f"scene {self.name}: tensor {name!r} is a {type(args[name]).__name__}, not an ndarray")
+            try:
+                data_type_of(args[name].dtype)
+            except TaskArgsError as error:
+                raise SceneError(f"scene {self.name}: tensor {name!r}: {error}") from error
 
     def check_sources(self) -> None:
         """Every source the scene names is a file the build compiles: kernels/*.cpp or orchestration/*.cpp of
@@ -192,10 +197,19 @@ def load_scene_file(scene_file: Path) -> Scene:
     if spec is None or spec.loader is None:
         raise SceneError(f"{scene_file}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        where = paths.display(Path(error.filename)) if error.filename else paths.display(scene_file)
+        raise SceneError(f"{where}:{error.lineno}: SyntaxError: {error.msg}") from error
+    except Exception as error:  # a definition the Scene rejects, or a mistake in the file's own code
+        line = error_line_in(error, scene_file)
+        where = f"{paths.display(scene_file)}:{line}" if line else paths.display(scene_file)
+        what = str(error) if isinstance(error, SceneError) else f"{type(error).__name__}: {error}"
+        raise SceneError(f"{where}: {what}") from error
     scene = getattr(module, "SCENE", None)
     if not isinstance(scene, Scene):
-        raise SceneError(f"{scene_file}: defines no SCENE = Scene(...)")
+        raise SceneError(f"{paths.display(scene_file)}: defines no SCENE = Scene(...)")
     return replace(scene, folder=scene_file.parent)
 
 
@@ -224,6 +238,18 @@ def looks_like_path(text: str) -> bool:
         or text.endswith(".py")
         or (Path(text) / SCENE_FILE).is_file()
     )
+
+
+def error_line_in(error: BaseException, scene_file: Path) -> int | None:
+    """The line of scene_file the error was raised from (its innermost frame in that file), or None when the
+    error did not pass through it: how a mistake in a scene's own code is told from one of ptogen's."""
+    line = None
+    frame = error.__traceback__
+    while frame is not None:
+        if Path(frame.tb_frame.f_code.co_filename) == scene_file:
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
 
 
 def find_scene(name: str, runtime: str | None = None) -> Scene:

@@ -10,11 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ptogen import layout, paths
+from ptogen.arch import export
 from ptogen.harness.binding import DeviceContext, HostRuntime, RunTiming
 from ptogen.harness.ptosim import Ptosim
+from ptogen.harness.ptosim import device_count as ptosim_device_count
 from ptogen.harness.task_args import TaskArgs
 
 MAX_CALLABLES = 64
+
+
+def launch_limits(arch: str) -> tuple[int, int]:
+    """The largest block_dim and AICPU scheduler thread count of `arch`, from the arch.json the build reads."""
+    path = layout.arch_json(paths.project_root(), arch)
+    if path is None or not path.is_file():
+        raise WorkerError(f"no generated arch.json for arch {arch!r}; run `ptogen generate --arch {arch}`")
+    model = export.read(path)
+    return model["cores"]["max_block_dim"], model["aicpu"]["scheduler_threads"]
 
 
 class WorkerError(RuntimeError):
@@ -23,12 +35,17 @@ class WorkerError(RuntimeError):
 
 class Worker:
     def __init__(self, arch: str, runtime: str, device_id: int = 0, platform: str = "sim", build: bool = True):
+        if platform == "sim":
+            count = ptosim_device_count()
+            if not 0 <= device_id < count:
+                raise WorkerError(f"device id {device_id} is outside the simulated devices 0..{count - 1}")
         self.arch, self.runtime, self.device_id, self.platform = arch, runtime, device_id, platform
         self._build = build
         self.context: DeviceContext | None = None
         self.ptosim: Ptosim | None = None
         self._callables: dict[int, bytes] = {}
         self.artifacts: Any = None
+        self._limits = (0, 0)  # max block_dim, AICPU scheduler threads: read at init
 
     def init(self) -> Worker:
         from ptogen import build as builder
@@ -46,6 +63,7 @@ class Worker:
         if self._build:
             builder.build([self.arch], [self.runtime], platform=self.platform, echo=None)
         self.artifacts = builder.artifacts(self.arch, self.runtime, self.platform)
+        self._limits = launch_limits(self.arch)
         if self.platform == "sim":
             self.ptosim = Ptosim(self.artifacts.ptosim)  # RTLD_GLOBAL, before the host runtime
             self.ptosim.configure_device(self.device_id, self.arch)
@@ -84,7 +102,19 @@ class Worker:
 
     def run(self, cid: int, task_args: TaskArgs, **config: Any) -> RunTiming:
         """One run of a prepared callable; config is run_prepared's (block_dim, aicpu_thread_num, collectors)."""
-        return self._live().run_prepared(cid, task_args, **config)
+        context = self._live()
+        self.check_launch(config.get("block_dim", 0), config.get("aicpu_thread_num", 1))
+        return context.run_prepared(cid, task_args, **config)
+
+    def check_launch(self, block_dim: int, aicpu_thread_num: int) -> None:
+        """A launch shape the arch cannot take is refused here, naming the arch's range, before the device
+        sees it."""
+        cores, aicpu = self._limits
+        if not 0 <= block_dim <= cores:
+            raise WorkerError(f"block_dim {block_dim} is outside 0..{cores} for {self.arch} (0: the arch's default)")
+        if not 1 <= aicpu_thread_num <= aicpu:
+            raise WorkerError(f"aicpu_thread_num {aicpu_thread_num} is outside 1..{aicpu} for {self.arch} "
+                              "(its AICPU scheduler threads)")
 
     def run_rounds(self, cid: int, task_args: TaskArgs, rounds: int, **config: Any) -> list[RunTiming]:
         """`rounds` runs of one prepared callable on the same arguments: what is prepared stays prepared, and
@@ -92,6 +122,7 @@ class Worker:
         if rounds < 1:
             raise WorkerError(f"rounds must be >= 1, got {rounds}")
         context = self._live()
+        self.check_launch(config.get("block_dim", 0), config.get("aicpu_thread_num", 1))
         return [context.run_prepared(cid, task_args, **config) for _ in range(rounds)]
 
     def close(self) -> None:

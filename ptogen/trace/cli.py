@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -28,12 +29,27 @@ def profiling_requested(args: argparse.Namespace) -> bool:
     return bool(args.trace or args.level or args.dump_tensor or args.pmu or args.scope_stats or args.dep_gen)
 
 
+def new_output_dir(parent: Path, stem: str) -> Path:
+    """A directory no other run has: `<stem>_<timestamp>`, then `_2`, `_3`... when runs start in the same second.
+    Made here with exist_ok=False, so two concurrent runs can never both take one name."""
+    parent.mkdir(parents=True, exist_ok=True)
+    base = f"{stem}_{time.strftime('%Y%m%d_%H%M%S')}"
+    for attempt in itertools.count(1):
+        candidate = parent / (base if attempt == 1 else f"{base}_{attempt}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate.resolve()
+    raise AssertionError("unreachable")
+
+
 def run_config(args: argparse.Namespace, scene_name: str) -> tuple[dict[str, Any], Path | None]:
     """The run_prepared profiling arguments the flags ask for, and the output directory (None: no profiling)."""
     if not profiling_requested(args):
         return {}, None
-    outdir = args.out or paths.project_root() / "outputs" / f"{scene_name}_{args.arch}_{time.strftime('%Y%m%d_%H%M%S')}"
-    outdir = Path(outdir).resolve()
+    outdir = Path(args.out).resolve() if args.out else new_output_dir(paths.project_root() / "outputs",
+                                                                       f"{scene_name}_{args.arch}")
     config: dict[str, Any] = {
         "swimlane": (args.level or 4) if (args.trace or args.level) else 0,
         "dump_tensor": bool(args.dump_tensor),

@@ -3,9 +3,12 @@
 #include "sim_state.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -43,19 +46,49 @@ int record(int rc, bool always_print, const char *format, va_list args) {
 }
 
 // Kernel directories are private to this process and removed when it exits; the placed programs stay
-// for the whole process, as a device keeps its kernel directory across resets.
-void remove_kernel_dirs() {
-    for (DevicePersistent &p : sim().persistent) {
-        if (p.kernel_dir.empty()) continue;
-        if (DIR *dir = ::opendir(p.kernel_dir.c_str())) {
-            while (dirent *entry = ::readdir(dir)) {
-                if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
-                ::unlink((p.kernel_dir + "/" + entry->d_name).c_str());
-            }
-            ::closedir(dir);
+// for the whole process, as a device keeps its kernel directory across resets. A process that dies
+// without exiting (a signal, an abort) cannot remove its own, so each name carries its pid
+// (ptosim_dev<N>_pid<P>_XXXXXX) and the next process to make one removes those whose process is gone.
+// They hold only flat files (placed programs, and the bytes of loaded ones until dlopen maps them).
+void remove_flat_dir(const std::string &path) {
+    if (DIR *dir = ::opendir(path.c_str())) {
+        while (dirent *entry = ::readdir(dir)) {
+            if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
+            ::unlink((path + "/" + entry->d_name).c_str());
         }
-        ::rmdir(p.kernel_dir.c_str());
+        ::closedir(dir);
     }
+    ::rmdir(path.c_str());
+}
+
+void remove_kernel_dirs() {
+    for (DevicePersistent &p : sim().persistent)
+        if (!p.kernel_dir.empty()) remove_flat_dir(p.kernel_dir);
+}
+
+// The pid in a kernel directory's name, or -1 when the name is not one of ours.
+pid_t owner_of(const char *name) {
+    const char *at = std::strstr(name, "_pid");
+    if (std::strncmp(name, "ptosim_dev", 10) != 0 || at == nullptr) return -1;
+    char *end = nullptr;
+    const long pid = std::strtol(at + 4, &end, 10);
+    return end != at + 4 && *end == '_' && pid > 0 ? static_cast<pid_t>(pid) : -1;
+}
+
+// Removes the kernel directories under tmp of this user's processes that no longer exist. A pid reused by
+// a live process keeps its folder until a later sweep finds that process gone too.
+void sweep_dead_kernel_dirs(const std::string &tmp) {
+    DIR *dir = ::opendir(tmp.c_str());
+    if (dir == nullptr) return;
+    while (dirent *entry = ::readdir(dir)) {
+        const pid_t owner = owner_of(entry->d_name);
+        if (owner < 0 || owner == ::getpid()) continue;
+        const std::string path = tmp + "/" + entry->d_name;
+        struct stat info {};
+        if (::lstat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != ::getuid()) continue;
+        if (::kill(owner, 0) != 0 && errno == ESRCH) remove_flat_dir(path);
+    }
+    ::closedir(dir);
 }
 
 }  // namespace
@@ -132,8 +165,11 @@ const Allocation *find_allocation(const void *addr, uint64_t size, int device) {
 std::string kernel_dir(int device) {
     DevicePersistent &p = sim().persistent[device];
     if (!p.kernel_dir.empty()) return p.kernel_dir;
-    const char *tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ptosim_dev" + std::to_string(device) + "_XXXXXX";
+    const char *tmp_env = std::getenv("TMPDIR");
+    const std::string tmp = tmp_env && *tmp_env ? tmp_env : "/tmp";
+    static const bool swept = (sweep_dead_kernel_dirs(tmp), true);  // once per process, before its first
+    (void)swept;
+    std::string pattern = tmp + "/ptosim_dev" + std::to_string(device) + "_pid" + std::to_string(::getpid()) + "_XXXXXX";
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     if (::mkdtemp(name.data()) == nullptr) return "";

@@ -35,7 +35,7 @@ constexpr int kDrvInvalidDevice = 2;        // DRV_ERROR_INVALID_DEVICE
 constexpr int kDrvInvalidValue = 3;         // DRV_ERROR_INVALID_VALUE
 constexpr int kDrvInner = 7;                // DRV_ERROR_INNER_ERR
 
-constexpr int kMaxDevices = 16;
+constexpr int kMaxDevices = PTOSIM_MAX_DEVICES;
 
 // ---- device geometry (ptosim_configure_device) -------------------------------------------------------
 

@@ -19,6 +19,10 @@
 extern "C" {
 #endif
 
+/* Simulated devices are ids 0 .. PTOSIM_MAX_DEVICES - 1 (the harness reads this line to check a user's
+ * device id before any work). */
+#define PTOSIM_MAX_DEVICES 16
+
 typedef struct PtosimDeviceConfig {
     char arch[16];                /* arch name, NUL-terminated, non-empty ("a2a3"); used in logs and the report */
     int32_t max_block_dim;        /* blocks one AICore launch may span */
