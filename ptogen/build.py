@@ -192,6 +192,8 @@ def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | Non
     case where it dies before writing the manifest."""
     env = sanitize_module.without_preload(os.environ)  # SCons and the compiler are not ours to sanitize
     env.pop("SCONSFLAGS", None)  # the caller's -j and arguments are explicit
+    if layout.is_installed(root):
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # site_scons/ is imported from the installed tree: write nothing there
     _runs["scons"] += 1
     lines: list[str] = []
     with tempfile.TemporaryFile("w+") as errors:
@@ -222,6 +224,35 @@ def _failure_message(manifest: dict[str, Any], returncode: int, stderr: str) -> 
     words = manifest.get("diagnostics") or [f"{f['target']}: {f['error']}" for f in manifest.get("failures", [])]
     tail = "\n".join(words) or "\n".join(stderr.strip().splitlines()[-_TAIL_LINES:]) or "no output"
     return f"build failed (scons exited with {returncode}):\n{tail}"
+
+
+def _generable(selected: dict[str, Arch]) -> dict[str, Arch]:
+    """The arches a build may regenerate: all in a checkout; in an installed tree only those found outside it
+    (into the build folder), since the shipped generated/ is used as it is and never rewritten."""
+    if not paths.installed():
+        return selected
+    from ptogen.arch.loader import discover
+
+    folders = discover()
+    return {name: arch for name, arch in selected.items() if not paths.is_repo_arch(folders[name])}
+
+
+_said: set[Path] = set()
+
+
+def _say_which_tree(root: Path) -> None:
+    """One line on stderr when the current directory is a ptogen checkout other than the tree being built,
+    so an install used from a second checkout does not silently build the first."""
+    other = paths.other_checkout()
+    if other is None or root in _said:
+        return
+    _said.add(root)
+    print(
+        f"ptogen: building {root} (this ptogen's tree), not the checkout at {other}; "
+        f"to build that one, install it (pip install -e {other}) or set {paths.ROOT_ENV}={other}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _print_line(line: str) -> None:
@@ -288,8 +319,9 @@ def build(
     command.append("driven=1")
 
     start = time.perf_counter()
+    _say_which_tree(root)
     with _exclusive(root, echo):
-        regenerated = freshness.regenerate(selected, root)
+        regenerated = freshness.regenerate(_generable(selected), root)
         layout.manifest(root).unlink(missing_ok=True)
         returncode, stdout, stderr = _run_scons(command, root, echo)
         manifest = _read_manifest(root, returncode, stderr)

@@ -57,9 +57,9 @@ class Manifest:
         atexit.register(self.write)
 
     def rel(self, path) -> str:
-        """A target as the manifest names it: relative to the checkout."""
+        """A target as the manifest names it: relative to a checkout, absolute outside it (ptogen.layout.display)."""
         path = Path(str(path))
-        return path.resolve().relative_to(self.root).as_posix() if path.is_absolute() else path.as_posix()
+        return layout.display(self.root, path.resolve()) if path.is_absolute() else path.as_posix()
 
     def fail(self, message: str) -> None:
         """The request cannot be built: one line, no traceback; SCons exits with 2."""

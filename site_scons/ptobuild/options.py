@@ -49,7 +49,7 @@ def _flag(arguments: dict, name: str) -> bool:
 
 
 def _rel(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+    return layout.display(root, path)
 
 
 def read(root: Path, arguments: dict) -> Request:
