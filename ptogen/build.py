@@ -1,7 +1,7 @@
 """Building the runtime programs: regenerate `generated/` if stale, run SCons once, report what it did.
 
 The build graph is the SConstruct at the project root; this module runs it as `python -m SCons` in a
-subprocess, streams its progress lines, and reads what it did from the manifest it writes
+subprocess, shows its progress (ptogen.progress), and reads what it did from the manifest it writes
 (build/manifest.json: built, cached, up to date, not built and why, the distinct compiler diagnostics).
 A failure is a `BuildError` carrying each distinct diagnostic once. Every program a build produced is then
 checked with ptogen.elfcheck; a failed check fails the build with the check's words. Where programs land
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ptogen import freshness, layout, paths
+from ptogen import freshness, layout, paths, progress
 from ptogen import sanitize as sanitize_module  # `sanitize` is the parameter's name
 from ptogen.arch import Arch, load_all
 
@@ -187,23 +187,37 @@ def _exclusive(root: Path, echo: Callable[[str], None] | None) -> Iterator[None]
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | None) -> tuple[int, str, str]:
-    """SCons' progress lines (stdout) go to echo as they come; its own errors (stderr) are kept for the
-    case where it dies before writing the manifest."""
+def _run_scons(
+    command: list[str], root: Path, echo: Callable[[str], None] | None, shown: progress.BuildProgress | None
+) -> tuple[int, str, str]:
+    """SCons' own lines (stdout) go to echo as they come; its errors (stderr) are kept for the case where it
+    dies before writing the manifest. With `shown`, SCons writes each step to a pipe instead, for it to show."""
     env = sanitize_module.without_preload(os.environ)  # SCons and the compiler are not ours to sanitize
     env.pop("SCONSFLAGS", None)  # the caller's -j and arguments are explicit
     if layout.is_installed(root):
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # site_scons/ is imported from the installed tree: write nothing there
     _runs["scons"] += 1
     lines: list[str] = []
+    read_end, write_end = os.pipe() if shown is not None else (-1, -1)
+    if shown is not None:
+        command = [*command, f"progress_fd={write_end}"]
     with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen(
-            command, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1, env=env
-        )
+        try:
+            process = subprocess.Popen(
+                command, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1, env=env,
+                pass_fds=(write_end,) if shown is not None else (),
+            )
+        finally:
+            if shown is not None:
+                os.close(write_end)  # SCons holds the only write end: the pipe ends when it exits
+        if shown is not None:
+            shown.follow(read_end)
         assert process.stdout is not None
         for raw in process.stdout:
             lines.append(raw.rstrip("\n"))
             if echo is not None:
+                if shown is not None:
+                    shown.clear()
                 echo(lines[-1])
         returncode = process.wait()
         errors.seek(0)
@@ -224,6 +238,20 @@ def _failure_message(manifest: dict[str, Any], returncode: int, stderr: str) -> 
     words = manifest.get("diagnostics") or [f"{f['target']}: {f['error']}" for f in manifest.get("failures", [])]
     tail = "\n".join(words) or "\n".join(stderr.strip().splitlines()[-_TAIL_LINES:]) or "no output"
     return f"build failed (scons exited with {returncode}):\n{tail}"
+
+
+def _describe(arches: list[str], runtimes: list[str], scenes: list[str], platform: str, chosen: tuple[str, ...]):
+    """What a build is of, as its progress lines name it: "a2a3/sim (host_build_graph, ...)"."""
+    what = f"{','.join(arches)}/{layout.platform_dir(platform, chosen)} ({', '.join(runtimes)})"
+    return what + (f", scene {', '.join(scenes)}" if scenes else "")
+
+
+def _summary(what: str, manifest: dict[str, Any], returncode: int, seconds: float) -> str:
+    if returncode != 0 and not manifest.get("failures"):
+        return f"build of {what} stopped after {seconds:.1f} s"
+    built, cached = len(manifest.get("built", [])), len(manifest.get("cached", []))
+    failed = f", {len(manifest['failures'])} failed" if manifest.get("failures") else ""
+    return f"built {what} in {seconds:.1f} s: {built} step(s), {cached} from the cache{failed}"
 
 
 def _generable(selected: dict[str, Arch]) -> dict[str, Arch]:
@@ -272,6 +300,7 @@ def build(
     sanitize: Sanitize = None,
     models: dict[str, Arch] | None = None,
     keep_going: bool = False,
+    show_progress: bool | None = None,
 ) -> BuildResult:
     """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked and the scenes'
     programs in one SCons run, check every program it produced (ptogen.elfcheck), return the paths.
@@ -282,6 +311,8 @@ def build(
     each distinct diagnostic once, unless `keep_going`: then everything else is still built and the result
     names what failed. A failed ELF check raises ElfCheckError naming the file and the reason. `sanitize`
     builds the instrumented variant instead (None: the sanitizers PTOGEN_SANITIZE names, usually none).
+    `show_progress` shows the build's steps on stderr as they run (ptogen.progress; None: as the process
+    chose with progress.enable()).
     """
     root = paths.project_root()
     if platform not in PLATFORMS:
@@ -323,8 +354,13 @@ def build(
     with _exclusive(root, echo):
         regenerated = freshness.regenerate(_generable(selected), root)
         layout.manifest(root).unlink(missing_ok=True)
-        returncode, stdout, stderr = _run_scons(command, root, echo)
+        what = _describe(arch_list, runtime_list, scene_list, platform, chosen)
+        wanted = progress.enabled() if show_progress is None else show_progress
+        shown = progress.BuildProgress(what) if wanted and not verbose else None  # verbose: commands to echo
+        returncode, stdout, stderr = _run_scons(command, root, echo, shown)
         manifest = _read_manifest(root, returncode, stderr)
+        if shown is not None:
+            shown.done(_summary(what, manifest, returncode, time.perf_counter() - start))
     if returncode != 0 and not (keep_going and manifest.get("failures") and not manifest.get("error")):
         raise BuildError(_failure_message(manifest, returncode, stderr))
     if returncode == 0 and echo is not None:

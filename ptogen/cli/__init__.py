@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ptogen import __version__, paths
+from ptogen import __version__, paths, progress
 from ptogen.arch import ArchError
 from ptogen.cli import arch_commands, build_commands, scene_commands
 from ptogen.cli.common import arch_path_parser
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # `ptogen test --sanitize` runs itself again
+    progress.enable()  # every build a command runs shows its steps on stderr
     if getattr(args, "arch_path", None):
         paths.add_arch_path(args.arch_path)
     try:

@@ -17,6 +17,7 @@ HELP = """ptogen build graph (usually driven by `ptogen build`)
   scenes=S[,T]     also build examples/<runtime>/<scene>/ (or examples/<scene>/) kernels and orchestration
   verbose=1        show compiler commands instead of one line per step
   driven=1         ptogen reads build/manifest.json: compiler output goes there, not to the terminal
+  progress_fd=N    write each step as "[12/47] CXX file" to file descriptor N instead of the terminal
 """
 
 # Folders every (arch, runtime) build needs besides the variant's own.
