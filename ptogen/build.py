@@ -247,11 +247,12 @@ def _describe(arches: list[str], runtimes: list[str], scenes: list[str], platfor
 
 
 def _summary(what: str, manifest: dict[str, Any], returncode: int, seconds: float) -> str:
-    if returncode != 0 and not manifest.get("failures"):
-        return f"build of {what} stopped after {seconds:.1f} s"
+    """The progress's last line, from the manifest: what the build did (the result follows it)."""
+    failures = len(manifest.get("failures", []))
+    if returncode != 0 or failures:
+        return f"build of {what} failed after {seconds:.1f} s" + (f" ({failures} target(s) failed)" if failures else "")
     built, cached = len(manifest.get("built", [])), len(manifest.get("cached", []))
-    failed = f", {len(manifest['failures'])} failed" if manifest.get("failures") else ""
-    return f"built {what} in {seconds:.1f} s: {built} step(s), {cached} from the cache{failed}"
+    return f"built {what} in {seconds:.1f} s: {built} step(s) run, {cached} taken from the cache"
 
 
 def _generable(selected: dict[str, Arch]) -> dict[str, Arch]:
@@ -358,9 +359,12 @@ def build(
         wanted = progress.enabled() if show_progress is None else show_progress
         shown = progress.BuildProgress(what) if wanted and not verbose else None  # verbose: commands to echo
         returncode, stdout, stderr = _run_scons(command, root, echo, shown)
-        manifest = _read_manifest(root, returncode, stderr)
-        if shown is not None:
-            shown.done(_summary(what, manifest, returncode, time.perf_counter() - start))
+        manifest: dict[str, Any] = {}
+        try:
+            manifest = _read_manifest(root, returncode, stderr)
+        finally:  # a build that wrote no manifest still ends its progress (then raises)
+            if shown is not None:
+                shown.done(_summary(what, manifest, returncode, time.perf_counter() - start))
     if returncode != 0 and not (keep_going and manifest.get("failures") and not manifest.get("error")):
         raise BuildError(_failure_message(manifest, returncode, stderr))
     if returncode == 0 and echo is not None:

@@ -27,11 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # `ptogen test --sanitize` runs itself again
-    progress.enable()  # every build a command runs shows its steps on stderr
     if getattr(args, "arch_path", None):
         paths.add_arch_path(args.arch_path)
+    shown = progress.enabled()
+    progress.enable()  # every build a command runs shows its steps on stderr (restored: main may be called in-process)
     try:
         return args.func(args)
     except ArchError as error:  # the arch a command named is unusable: its problems, each at its line
         print(f"ptogen: {error}", file=sys.stderr)
         return 2
+    finally:
+        progress.enable(shown)
