@@ -207,6 +207,10 @@ def _run_scons(
                 command, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1, env=env,
                 pass_fds=(write_end,) if shown is not None else (),
             )
+        except BaseException:
+            if shown is not None:
+                os.close(read_end)
+            raise
         finally:
             if shown is not None:
                 os.close(write_end)  # SCons holds the only write end: the pipe ends when it exits
