@@ -1,7 +1,7 @@
 """Building the runtime programs: regenerate `generated/` if stale, run SCons once, report what it did.
 
 The build graph is the SConstruct at the project root; this module runs it as `python -m SCons` in a
-subprocess, streams its progress lines, and reads what it did from the manifest it writes
+subprocess, shows its progress (ptogen.progress), and reads what it did from the manifest it writes
 (build/manifest.json: built, cached, up to date, not built and why, the distinct compiler diagnostics).
 A failure is a `BuildError` carrying each distinct diagnostic once. Every program a build produced is then
 checked with ptogen.elfcheck; a failed check fails the build with the check's words. Where programs land
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ptogen import freshness, layout, paths
+from ptogen import freshness, layout, paths, progress
 from ptogen import sanitize as sanitize_module  # `sanitize` is the parameter's name
 from ptogen.arch import Arch, load_all
 
@@ -189,21 +189,41 @@ def _exclusive(root: Path, echo: Callable[[str], None] | None) -> Iterator[None]
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _run_scons(command: list[str], root: Path, echo: Callable[[str], None] | None) -> tuple[int, str, str]:
-    """SCons' progress lines (stdout) go to echo as they come; its own errors (stderr) are kept for the
-    case where it dies before writing the manifest."""
+def _run_scons(
+    command: list[str], root: Path, echo: Callable[[str], None] | None, shown: progress.BuildProgress | None
+) -> tuple[int, str, str]:
+    """SCons' own lines (stdout) go to echo as they come; its errors (stderr) are kept for the case where it
+    dies before writing the manifest. With `shown`, SCons writes each step to a pipe instead, for it to show."""
     env = sanitize_module.without_preload(os.environ)  # SCons and the compiler are not ours to sanitize
     env.pop("SCONSFLAGS", None)  # the caller's -j and arguments are explicit
+    if layout.is_installed(root):
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # site_scons/ is imported from the installed tree: write nothing there
     _runs["scons"] += 1
     lines: list[str] = []
+    read_end, write_end = os.pipe() if shown is not None else (-1, -1)
+    if shown is not None:
+        command = [*command, f"progress_fd={write_end}"]
     with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen(
-            command, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1, env=env
-        )
+        try:
+            process = subprocess.Popen(
+                command, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1, env=env,
+                pass_fds=(write_end,) if shown is not None else (),
+            )
+        except BaseException:
+            if shown is not None:
+                os.close(read_end)
+            raise
+        finally:
+            if shown is not None:
+                os.close(write_end)  # SCons holds the only write end: the pipe ends when it exits
+        if shown is not None:
+            shown.follow(read_end)
         assert process.stdout is not None
         for raw in process.stdout:
             lines.append(raw.rstrip("\n"))
             if echo is not None:
+                if shown is not None:
+                    shown.clear()
                 echo(lines[-1])
         returncode = process.wait()
         errors.seek(0)
@@ -226,6 +246,50 @@ def _failure_message(manifest: dict[str, Any], returncode: int, stderr: str) -> 
     return f"build failed (scons exited with {returncode}):\n{tail}"
 
 
+def _describe(arches: list[str], runtimes: list[str], scenes: list[str], platform: str, chosen: tuple[str, ...]):
+    """What a build is of, as its progress lines name it: "a2a3/sim (host_build_graph, ...)"."""
+    what = f"{','.join(arches)}/{layout.platform_dir(platform, chosen)} ({', '.join(runtimes)})"
+    return what + (f", scene {', '.join(scenes)}" if scenes else "")
+
+
+def _summary(what: str, manifest: dict[str, Any], returncode: int, seconds: float) -> str:
+    """The progress's last line, from the manifest: what the build did (the result follows it)."""
+    failures = len(manifest.get("failures", []))
+    if returncode != 0 or failures:
+        return f"build of {what} failed after {seconds:.1f} s" + (f" ({failures} target(s) failed)" if failures else "")
+    built, cached = len(manifest.get("built", [])), len(manifest.get("cached", []))
+    return f"built {what} in {seconds:.1f} s: {built} step(s) run, {cached} taken from the cache"
+
+
+def _generable(selected: dict[str, Arch]) -> dict[str, Arch]:
+    """The arches a build may regenerate: all in a checkout; in an installed tree only those found outside it
+    (into the build folder), since the shipped generated/ is used as it is and never rewritten."""
+    if not paths.installed():
+        return selected
+    from ptogen.arch.loader import discover
+
+    folders = discover()
+    return {name: arch for name, arch in selected.items() if not paths.is_repo_arch(folders[name])}
+
+
+_said: set[Path] = set()
+
+
+def _say_which_tree(root: Path) -> None:
+    """One line on stderr when the current directory is a ptogen checkout other than the tree being built,
+    so an install used from a second checkout does not silently build the first."""
+    other = paths.other_checkout()
+    if other is None or root in _said:
+        return
+    _said.add(root)
+    print(
+        f"ptogen: building {root} (this ptogen's tree), not the checkout at {other}; "
+        f"to build that one, install it (pip install -e {other}) or set {paths.ROOT_ENV}={other}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _print_line(line: str) -> None:
     print(line, flush=True)
 
@@ -245,6 +309,7 @@ def build(
     keep_going: bool = False,
     scene_dirs: Iterable[tuple[str, Path]] = (),
     scene_build: Path | None = None,
+    show_progress: bool | None = None,
 ) -> BuildResult:
     """Regenerate generated/ if stale, build (arch, platform, runtime) for every pair asked and the scenes'
     programs in one SCons run, check every program it produced (ptogen.elfcheck), return the paths.
@@ -257,6 +322,8 @@ def build(
     builds the instrumented variant instead (None: the sanitizers PTOGEN_SANITIZE names, usually none).
     `scene_dirs` are (runtime, folder) of scenes kept anywhere, built into `scene_build`, the user's folder
     (ptogen.layout.user_scene_dir), not into ptogen's build/ nor its cache.
+    `show_progress` shows the build's steps on stderr as they run (ptogen.progress; None: as the process
+    chose with progress.enable()).
     """
     root = paths.project_root()
     if platform not in PLATFORMS:
@@ -301,11 +368,20 @@ def build(
     command.append("driven=1")
 
     start = time.perf_counter()
+    _say_which_tree(root)
     with _exclusive(root, echo):
-        regenerated = freshness.regenerate(selected, root)
+        regenerated = freshness.regenerate(_generable(selected), root)
         layout.manifest(root).unlink(missing_ok=True)
-        returncode, stdout, stderr = _run_scons(command, root, echo)
-        manifest = _read_manifest(root, returncode, stderr)
+        what = _describe(arch_list, runtime_list, scene_list, platform, chosen)
+        wanted = progress.enabled() if show_progress is None else show_progress
+        shown = progress.BuildProgress(what) if wanted and not verbose else None  # verbose: commands to echo
+        returncode, stdout, stderr = _run_scons(command, root, echo, shown)
+        manifest: dict[str, Any] = {}
+        try:
+            manifest = _read_manifest(root, returncode, stderr)
+        finally:  # a build that wrote no manifest still ends its progress (then raises)
+            if shown is not None:
+                shown.done(_summary(what, manifest, returncode, time.perf_counter() - start))
     if returncode != 0 and not (keep_going and manifest.get("failures") and not manifest.get("error")):
         raise BuildError(_failure_message(manifest, returncode, stderr))
     if returncode == 0 and echo is not None:

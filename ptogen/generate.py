@@ -135,6 +135,8 @@ def write(arches: dict[str, model.Arch], out_dir: Path | None = None) -> list[Fi
     changed: list[FileStatus] = []
     for name, arch in sorted(arches.items()):
         arch_dir = output_dir(name, folders[name], out_dir)
+        if paths.installed() and paths.is_repo_arch(folders[name]) and out_dir is None:
+            raise RuntimeError(f"{arch_dir} is shipped with this install and is never rewritten")
         arch_dir.mkdir(parents=True, exist_ok=True)
         expected = render_arch(arch, folders[name])
         for filename, text in expected.items():

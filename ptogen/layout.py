@@ -6,17 +6,23 @@ simulator, build/<arch>/<platform>/libptosim.so the link every runtime of the ar
 sanitized build uses "<platform>-<label>" (sim-asan+ubsan) in place of the platform. The driver
 (ptogen.build), the harness and the sanitizer runner find programs here; nothing else spells a build path or
 a program name. This module imports no SCons and nothing heavy: the SConstruct imports it on every build.
-Every function takes the checkout's root, which SCons and the driver each know.
+Every function takes the project's root (the tree holding the SConstruct), which SCons and the driver each
+know.
+
+The root is a checkout, or the tree an installed wheel carries (ptogen/_data/, laid out like a checkout).
+build/ is in the checkout; an installed tree is never written to, so its build folder is in the user's cache,
+one per install. PTOGEN_BUILD_DIR chooses the build folder of either.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptogen import sanitize
+from ptogen import __version__, sanitize
 
 PLATFORMS = ("sim", "onboard")
 PARTS = ("host", "aicpu", "aicore", "dispatcher")
@@ -47,10 +53,60 @@ def program(part: str, platform: str) -> str:
     return {"host": HOST, "aicpu": AICPU, "dispatcher": DISPATCHER}[part]
 
 
+# ---- the project's tree -----------------------------------------------------------------------------------
+
+# Where a wheel puts the project's trees (SConstruct, site_scons/, templates/, runtimes/, examples/,
+# generated/): setup.py copies them there; an editable install has none and reads its checkout.
+INSTALLED_TREE = Path(__file__).resolve().parent / "_data"
+BUILD_DIR_ENV = "PTOGEN_BUILD_DIR"
+
+
+def installed_tree() -> Path | None:
+    """The tree this package was installed with, or None (an editable install or a source checkout)."""
+    return INSTALLED_TREE if (INSTALLED_TREE / "SConstruct").is_file() else None
+
+
+def is_installed(root: Path) -> bool:
+    """Whether root is an installed tree (read-only: generated/ is shipped, builds go to the user's cache)."""
+    return Path(root).resolve() == INSTALLED_TREE
+
+
+def is_checkout(folder: Path) -> bool:
+    """Whether folder is the root of a ptogen checkout."""
+    folder = Path(folder)
+    return all((folder / name).exists() for name in ("SConstruct", "ptogen/layout.py", "templates/arches"))
+
+
+def user_build_dir(root: Path) -> Path:
+    """An installed tree's build folder: $XDG_CACHE_HOME/ptogen/<version>-<hash of the tree's path>/build, so
+    two installs (or versions) never share signatures or programs."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
+    key = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:12]
+    return (cache / "ptogen" / f"{__version__}-{key}" / "build").resolve()
+
+
+def display(root: Path, path: Path | str) -> str:
+    """A path as messages and build/manifest.json name it: relative to a checkout's root when inside it, else
+    absolute (an installed tree's files and its build folder are not where the user works)."""
+    path = Path(path)
+    if not is_installed(root):
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
 # ---- build/ -----------------------------------------------------------------------------------------------
 
 
 def build_dir(root: Path) -> Path:
+    """build/ in a checkout, the user's cache for an installed tree; PTOGEN_BUILD_DIR overrides both."""
+    override = os.environ.get(BUILD_DIR_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    if is_installed(root):
+        return user_build_dir(root)
     return Path(root) / "build"
 
 

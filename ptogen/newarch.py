@@ -189,6 +189,11 @@ def scaffold(name: str, source: str, into: Path | None = None) -> Scaffold:
     folders = loader.discover()
     if source not in folders:
         raise NewArchError(f"unknown arch {source} (known: {', '.join(sorted(folders)) or 'none'})")
+    if into is None and paths.installed():
+        raise NewArchError(
+            f"this ptogen is installed ({paths.project_root()}), its templates/arches/ is not written to: "
+            f"pass --into DIR, then use the arch with --arch-path DIR (or {paths.ARCH_PATH_ENV})"
+        )
     parent = Path(into).expanduser().resolve() if into is not None else paths.arches_dir()
     target = parent / name
     if target.exists():

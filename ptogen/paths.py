@@ -1,7 +1,9 @@
 """Where the project's trees live.
 
-ptogen works on a checkout: it reads `templates/` and `runtimes/` and writes `generated/` and `build/`.
-The root is the directory above the package unless PTOGEN_ROOT names another checkout.
+ptogen works on a project tree: it reads `templates/` and `runtimes/` and writes `generated/` and `build/`.
+The tree is the checkout PTOGEN_ROOT names; else the one an installed wheel carries (ptogen/_data/, whose
+shipped generated/ is used as it is and whose build folder is in the user's cache: ptogen.layout); else the
+checkout the package sits in (a source checkout or an editable install).
 
 Arches are found on a search path: `templates/arches/` first, then the directories PTOGEN_ARCH_PATH names
 (os.pathsep-separated), so an arch's hook folder can live outside the checkout. Where an arch's C++ is
@@ -17,12 +19,30 @@ from pathlib import Path
 
 from ptogen import layout
 
+ROOT_ENV = "PTOGEN_ROOT"
+
 
 def project_root() -> Path:
-    override = os.environ.get("PTOGEN_ROOT")
+    override = os.environ.get(ROOT_ENV)
     if override:
         return Path(override).resolve()
-    return Path(__file__).resolve().parent.parent
+    return layout.installed_tree() or Path(__file__).resolve().parent.parent
+
+
+def installed() -> bool:
+    """Whether ptogen works on an installed tree: its generated/ is shipped and never rewritten."""
+    return layout.is_installed(project_root())
+
+
+def other_checkout(cwd: Path | None = None) -> Path | None:
+    """The ptogen checkout the current directory is in, when it is not the tree this ptogen works on (an
+    install used from a second checkout builds its own tree, not that one)."""
+    here = Path(cwd or Path.cwd()).resolve()
+    root = project_root()
+    for folder in (here, *here.parents):
+        if layout.is_checkout(folder):
+            return None if folder == root else folder
+    return None
 
 
 def templates_dir() -> Path:
@@ -72,8 +92,5 @@ def runtimes_dir() -> Path:
 
 
 def display(path: Path) -> str:
-    """A path as a user reads it in messages: relative to the checkout when inside it."""
-    try:
-        return str(Path(path).relative_to(project_root()))
-    except ValueError:
-        return str(path)
+    """A path as a user reads it in messages: relative to the checkout when inside it (ptogen.layout.display)."""
+    return layout.display(project_root(), path)

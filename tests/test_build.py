@@ -364,3 +364,80 @@ def test_scons_run_by_hand_prints_a_repeated_diagnostic_once(tmp_path: Path):
     assert result.returncode == 2
     assert result.stderr.count("'undefined_name' was not declared") == 1, result.stderr
     assert result.stderr.count("scons: *** [") == len(runtimes) >= 2, result.stderr  # every compile failed
+
+
+# ---- progress -------------------------------------------------------------------------------------------------
+
+PROGRESS_RUNTIME = "host_build_graph"
+STARTED = f"building {ARCH}/sim ({PROGRESS_RUNTIME}) ..."
+
+
+def ptogen_build(env: dict[str, str] | None = None, cwd: Path = ROOT, **popen) -> subprocess.Popen:
+    command = [sys.executable, "-m", "ptogen", "build", "--arch", ARCH, "--runtime", PROGRESS_RUNTIME, "-j", "1"]
+    return subprocess.Popen(command, cwd=cwd, env=env, text=True, **popen)
+
+
+def test_a_build_says_it_started_while_it_runs_and_sums_up_when_it_ends(tmp_path: Path):
+    """Not on a terminal: one line as soon as the build has a step to run, and a summary at the end. The
+    compiler is held until the first line has been read, so the line provably came before the build ended."""
+    copy_tree_for_scons(tmp_path / "tree")
+    shutil.copytree(ROOT / "templates", tmp_path / "tree" / "templates")
+    gate = tmp_path / "go"
+    held = tmp_path / "held-g++"
+    held.write_text(f"#!/bin/sh\nwhile [ ! -e {gate} ]; do sleep 0.05; done\necho 'held-g++: no' >&2\nexit 1\n")
+    held.chmod(0o755)
+    env = {**os.environ, "PTOGEN_ROOT": str(tmp_path / "tree"), "CXX": str(held)}
+    env.pop("SCONSFLAGS", None)
+    process = ptogen_build(env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = process.stderr.readline().rstrip("\n")
+        running = process.poll() is None
+    finally:
+        gate.touch()
+    _, rest = process.communicate(timeout=300)
+    assert first == STARTED and running, (first, rest)
+    assert process.returncode == 1
+    summary = rest.splitlines()[0]
+    assert re.fullmatch(rf"build of {ARCH}/sim \({PROGRESS_RUNTIME}\) failed after \d+\.\d s \(1 target\(s\) failed\)",
+                        summary), rest
+    assert "held-g++: no" in rest
+
+
+def test_a_build_with_work_prints_two_lines_and_a_no_op_build_none(builds):
+    host = build.artifacts(ARCH, PROGRESS_RUNTIME).host
+    host.unlink()  # brought back from build/cache
+    done = ptogen_build(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    started, summary = err.splitlines()
+    assert started == STARTED
+    assert re.fullmatch(rf"built {ARCH}/sim \({PROGRESS_RUNTIME}\) in \d+\.\d s: 0 step\(s\) run, 1 taken from the "
+                        "cache", summary), err
+    again = ptogen_build(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0 and err == "", err
+
+
+def test_on_a_terminal_each_step_is_shown_in_place(builds):
+    import pty
+
+    build.artifacts(ARCH, PROGRESS_RUNTIME).host.unlink()
+    controller, terminal = pty.openpty()
+    # A line longer than the terminal is cut in its middle; this one is wide enough for the whole line.
+    process = ptogen_build({**os.environ, "COLUMNS": "200"}, stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal's other end closed: the build is over
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait(timeout=300) == 0
+    text = shown.decode()
+    assert re.search(r"\r\x1b\[K\[\d+/\d+\] Retrieved `build/a2a3/sim/host_build_graph/libhost_runtime\.so", text), text
+    assert STARTED not in text  # the counter line says it
+    assert text.endswith(" taken from the cache\r\n"), text

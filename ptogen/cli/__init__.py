@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ptogen import __version__, paths
+from ptogen import __version__, paths, progress
 from ptogen.arch import ArchError
 from ptogen.cli import arch_commands, build_commands, scene_commands
 from ptogen.cli.common import UsageError, arch_path_parser, check_arch_paths
@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # `ptogen test --sanitize` runs itself again
+    shown = progress.enabled()
+    progress.enable()  # every build a command runs shows its steps on stderr (restored: main may be called in-process)
     try:
         if getattr(args, "arch_path", None):
             check_arch_paths(args.arch_path)
@@ -59,3 +61,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ptogen: internal error: {type(error).__name__}: {error} (run with --debug "
               "for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
+    finally:
+        progress.enable(shown)

@@ -20,6 +20,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     broken: dict[str, ArchError] = {} if args.arch else dict(found.broken)
     done: list[str] = []
     statuses: list[generate.FileStatus] = []
+    shipped = _shipped(arches) if not args.check else []
+    if shipped:  # an installed ptogen uses the generated/ it was installed with, and never rewrites it
+        print(
+            f"ptogen generate: {', '.join(shipped)}: shipped generated with this install "
+            f"({paths.generated_dir()}), which is never rewritten; to change an arch, scaffold your own "
+            "(`ptogen new-arch NAME --from ARCH --into DIR`) or work in a checkout",
+            file=sys.stderr,
+        )
+        arches = {name: arch for name, arch in arches.items() if name not in shipped}
     for name, arch in sorted(arches.items()):
         try:
             statuses += generate.compare({name: arch}) if args.check else generate.write({name: arch})
@@ -43,7 +52,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not statuses and done:
         print(f"generated/ already fresh for {', '.join(done)}")
     report_broken("generate", broken, "not generated")
-    return 2 if broken else 0
+    return 2 if broken else 1 if shipped else 0
+
+
+def _shipped(arches: dict[str, model.Arch]) -> list[str]:
+    """The arches of an installed tree's templates/arches/ (none in a checkout)."""
+    if not paths.installed():
+        return []
+    from ptogen.arch.loader import discover
+
+    folders = discover()
+    return sorted(name for name in arches if paths.is_repo_arch(folders[name]))
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -9,8 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ptogen import paths
-
 
 def add_run_arguments(run: argparse.ArgumentParser) -> None:
     group = run.add_argument_group("profiling (files land in one output directory per `ptogen run`)")
@@ -22,7 +20,7 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
     group.add_argument("--pmu", action="store_true", help="pmu.csv: cycles per task (event counters where they exist)")
     group.add_argument("--scope-stats", action="store_true", help="scope_stats.jsonl (tensormap_and_ringbuffer)")
     group.add_argument("--dep-gen", action="store_true", help="deps.json: the run's task graph (arches with dep_gen)")
-    group.add_argument("--out", type=Path, help="output directory (default outputs/<scene>_<arch>_<timestamp>/)")
+    group.add_argument("--out", type=Path, help="output directory (default ./outputs/<scene>_<arch>_<timestamp>/)")
 
 
 def profiling_requested(args: argparse.Namespace) -> bool:
@@ -48,7 +46,7 @@ def run_config(args: argparse.Namespace, scene_name: str) -> tuple[dict[str, Any
     """The run_prepared profiling arguments the flags ask for, and the output directory (None: no profiling)."""
     if not profiling_requested(args):
         return {}, None
-    outdir = Path(args.out).resolve() if args.out else new_output_dir(paths.project_root() / "outputs",
+    outdir = Path(args.out).resolve() if args.out else new_output_dir(Path.cwd() / "outputs",
                                                                        f"{scene_name}_{args.arch}")
     config: dict[str, Any] = {
         "swimlane": (args.level or 4) if (args.trace or args.level) else 0,

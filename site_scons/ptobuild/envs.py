@@ -9,13 +9,14 @@ from SCons.Script import Environment
 from ptobuild.compiler_output import CompilerOutput
 from ptobuild.manifest import RecordingCacheDir
 from ptobuild.options import Request
+from ptobuild.progress import StepProgress
 
 
 class Environments:
     """`base` (the toolchain, progress lines), `project` (the runtime's own code: warnings are errors, a
     build-id on every program) and `scene` (user code: the flags the runtime loads it with)."""
 
-    def __init__(self, request: Request, output: CompilerOutput):
+    def __init__(self, request: Request, output: CompilerOutput, steps: StepProgress | None = None):
         self.verbose = request.verbose
         base = Environment(
             ENV={name: os.environ[name] for name in ("PATH", "TMPDIR") if name in os.environ},
@@ -25,6 +26,8 @@ class Environments:
             SPAWN=output.spawn,
             CACHEDIR_CLASS=RecordingCacheDir,  # build/cache, telling the manifest what it handed back
         )
+        if steps is not None:  # each step's line to the driver, counted, instead of to stdout
+            base["PRINT_CMD_LINE_FUNC"] = steps.print_cmd_line
         if "CXX" in os.environ:
             base["CXX"] = base["SHCXX"] = os.environ["CXX"]
         if not request.verbose:

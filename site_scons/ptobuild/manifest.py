@@ -57,13 +57,9 @@ class Manifest:
         atexit.register(self.write)
 
     def rel(self, path) -> str:
-        """A target as the manifest names it: relative to the checkout, or absolute when outside it (a user's
-        scene programs, built into the user's folder)."""
+        """A target as the manifest names it: relative to a checkout, absolute outside it (ptogen.layout.display)."""
         path = Path(str(path))
-        if not path.is_absolute():
-            return path.as_posix()
-        resolved = path.resolve()
-        return resolved.relative_to(self.root).as_posix() if resolved.is_relative_to(self.root) else str(resolved)
+        return layout.display(self.root, path.resolve()) if path.is_absolute() else path.as_posix()
 
     def fail(self, message: str) -> None:
         """The request cannot be built: one line, no traceback; SCons exits with 2."""

@@ -22,6 +22,7 @@ HELP = """ptogen build graph (usually driven by `ptogen build`)
                    never into build/cache
   verbose=1        show compiler commands instead of one line per step
   driven=1         ptogen reads build/manifest.json: compiler output goes there, not to the terminal
+  progress_fd=N    write each step as "[12/47] CXX file" to file descriptor N instead of the terminal
 """
 
 # Folders every (arch, runtime) build needs besides the variant's own.
@@ -56,7 +57,7 @@ def _flag(arguments: dict, name: str) -> bool:
 
 
 def _rel(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+    return layout.display(root, path)
 
 
 def read(root: Path, arguments: dict) -> Request:

@@ -77,8 +77,8 @@ class Variant:
         """Every *.cpp of `folders` (in order), or the build's one-line error naming them."""
         sources = [source for folder in folders for source in cpp_sources(folder)]
         if not sources:
-            where = ", ".join(f"{f.relative_to(self.root).as_posix()}/" for f in folders)
-            self.report.fail(f"{self.out.relative_to(self.root).as_posix()}/{name} has no sources: no *.cpp in {where}")
+            where = ", ".join(f"{layout.display(self.root, f)}/" for f in folders)
+            self.report.fail(f"{layout.display(self.root, self.out)}/{name} has no sources: no *.cpp in {where}")
         return sources
 
     def objects(self, env, sources: list[Path], cross: bool = False) -> list:
@@ -88,10 +88,18 @@ class Variant:
         for source in sources:
             key = (obj_dir, source)
             if key not in self._objects:
-                stem = source.relative_to(self.root).with_suffix(env.subst("$SHOBJSUFFIX"))
+                stem = self._place(source).with_suffix(env.subst("$SHOBJSUFFIX"))
                 self._objects[key] = env.SharedObject(target=str(obj_dir / stem), source=str(source))[0]
             nodes.append(self._objects[key])
         return nodes
+
+    def _place(self, source: Path) -> Path:
+        """A source's place in the tree, or in the build folder (an installed tree's build/generated/ is not
+        under it)."""
+        try:
+            return source.relative_to(self.root)
+        except ValueError:
+            return source.relative_to(layout.build_dir(self.root))
 
     def library(self, name: str, folders: list[Path], env, link_env=None, cross: bool = False):
         """build/.../<name>: a shared library of every *.cpp in `folders`, compiled with env."""
