@@ -123,6 +123,21 @@ def test_the_python_api_runs_a_scene_from_its_path_into_the_chosen_build_folder(
     assert all(p.is_file() for p in programs)
 
 
+def test_build_scene_builds_where_run_reads(tmp_path: Path):
+    """`ptogen build --scene PATH --build-dir DIR` puts the scene's programs where `ptogen run PATH --build-dir DIR`
+    looks, so the run builds nothing more; a name no runtime has is one line."""
+    write_readme_scene(tmp_path)
+    built = ptogen("build", "--arch", "a2a3", "--scene", "./my_scene", "--build-dir", "out", cwd=tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    programs = sorted(p.name for p in (tmp_path / "out").rglob("my_scene-*/*.so"))
+    assert programs == ["kernel_saxpy.so", "saxpy_orch.so"] and "saxpy:kernel_saxpy" in built.stdout, built.stdout
+    ran = ptogen("run", "./my_scene", "--arch", "a2a3", "--build-dir", "out", cwd=tmp_path)
+    assert ran.returncode == 0 and "golden: all 1 round(s) match" in ran.stdout, ran.stdout + ran.stderr
+    assert not (tmp_path / layout.DEFAULT_SCENE_BUILD).exists()
+    unknown = ptogen("build", "--arch", "a2a3", "--scene", "no_such_scene", cwd=tmp_path)
+    assert unknown.returncode == 1 and unknown.stderr.startswith("ptogen build: no scene 'no_such_scene'"), unknown
+
+
 def test_a_wrong_kernel_path_names_the_missing_file(tmp_path: Path):
     folder = write_readme_scene(tmp_path)
     scene_file = folder / "scene.py"

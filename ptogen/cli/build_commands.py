@@ -8,25 +8,53 @@ from pathlib import Path
 
 from ptogen import build, layout, paths, toolchains
 from ptogen.arch import load_all
-from ptogen.cli.common import comma_separated, human_size, report_broken
+from ptogen.cli.common import add_build_dir, comma_separated, human_size, report_broken
+
+
+def _scene_dirs(wanted: list[str], runtimes: list[str] | None) -> dict[Path, tuple[str, str]]:
+    """Scene folder -> (runtime, scene name) for `--scene PATH|NAME`: a path is that scene; a name is the scene
+    of that name of every runtime asked (all by default) that has one, found as `ptogen run` finds it."""
+    from ptogen.harness.scene import SceneError, find_scene, looks_like_path
+
+    found: dict[Path, tuple[str, str]] = {}
+    for name in wanted:
+        if looks_like_path(name):
+            scenes = [find_scene(name)]
+        else:
+            scenes = []
+            for runtime in runtimes or build.known_runtimes():
+                try:
+                    scenes.append(find_scene(name, runtime))
+                except SceneError:
+                    continue
+            if not scenes:
+                find_scene(name)  # no runtime has it: the lookup's own message names what there is
+        for scene in scenes:
+            found[scene.folder.resolve()] = (scene.runtime, scene.name)
+    return found
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from ptogen.harness.scene import SceneError
+
     # Building every arch skips one whose hook folder is invalid, and says so; naming it reports its problems.
     broken = {} if args.arch else load_all().broken
     report_broken("build", broken, "skipped")
+    runtimes = comma_separated(args.runtime) or None
     try:
+        scenes = _scene_dirs(comma_separated(args.scene), runtimes)
         result = build.build(
             comma_separated(args.arch) or None,
-            comma_separated(args.runtime) or None,
+            runtimes,
             platform=args.platform,
             jobs=args.jobs,
-            scenes=comma_separated(args.scene),
             parts=comma_separated(args.part) or None,
             verbose=args.verbose,
             sanitize=comma_separated(args.sanitize) or None,
+            scene_dirs=[(runtime, folder) for folder, (runtime, _) in scenes.items()],
+            scene_build=args.build_dir,
         )
-    except build.BuildError as error:
+    except (build.BuildError, SceneError) as error:
         print(f"ptogen build: {error}", file=sys.stderr)
         return 1
     for path in result.regenerated:
@@ -39,8 +67,9 @@ def cmd_build(args: argparse.Namespace) -> int:
                 continue
             rows.append((name, path, " (shared by the arch's runtimes)" if path in shown else ""))
             shown.add(path)
-        for (s_arch, s_runtime, scene), programs in sorted(result.scenes.items()):
+        for (s_arch, s_runtime, folder), programs in sorted(result.scene_dirs.items()):
             if (s_arch, s_runtime) == (arch, runtime):
+                scene = scenes[folder.resolve()][1]
                 rows += [(f"{scene}:{path.stem}", path, "") for path in programs]
         if not rows:
             continue
@@ -105,7 +134,11 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
     bld.add_argument("--runtime", action="append", help="runtime variant (repeatable or comma list); default: all")
     bld.add_argument("--platform", default="sim", choices=build.PLATFORMS, help="default: sim")
     bld.add_argument("-j", "--jobs", type=int, help="parallel compile jobs; default: one per CPU")
-    bld.add_argument("--scene", action="append", help="also build examples/<scene>/ kernels and orchestration")
+    bld.add_argument(
+        "--scene", action="append", metavar="PATH|NAME",
+        help="also build this scene's kernels and orchestration into --build-dir (a folder, its scene.py, or a "
+        "name as `ptogen run` takes it)",
+    )
     bld.add_argument(
         "--part", action="append", help=f"only these programs (repeatable or comma list): {', '.join(build.PARTS)}"
     )
@@ -116,6 +149,7 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
         metavar="S[,T]",
         help="sim: build every program instrumented (address, undefined, thread) into build/<arch>/sim-<label>/",
     )
+    add_build_dir(bld)
     bld.set_defaults(func=cmd_build)
     doctor = sub.add_parser("doctor", help="which toolchains each platform needs, which are found, what to install")
     doctor.add_argument("--platform", choices=build.PLATFORMS, help="only this platform")

@@ -8,7 +8,7 @@ import typing
 from collections.abc import Sequence
 from pathlib import Path
 
-from ptogen import paths
+from ptogen import layout, paths
 from ptogen.arch import Arch, ArchError
 
 
@@ -85,3 +85,11 @@ def human_size(num_bytes: int) -> str:
 
 def ms(ns: int) -> str:
     return f"{ns / 1e6:9.3f}"
+
+
+def add_build_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--build-dir", type=Path, metavar="DIR", default=Path.cwd() / layout.DEFAULT_SCENE_BUILD,
+        help=f"where the scenes' kernels and orchestration are built (default: ./{layout.DEFAULT_SCENE_BUILD}/); "
+        "the runtime programs are ptogen's own, built once and shared",
+    )

@@ -13,7 +13,15 @@ from pathlib import Path
 
 from ptogen import build, layout, paths, sanitize
 from ptogen.arch import Arch, load_all
-from ptogen.cli.common import UsageError, check_at_least_one, check_device, check_runtime, ms, select_arches
+from ptogen.cli.common import (
+    UsageError,
+    add_build_dir,
+    check_at_least_one,
+    check_device,
+    check_runtime,
+    ms,
+    select_arches,
+)
 from ptogen.trace import cli as trace_cli
 
 if typing.TYPE_CHECKING:  # the harness imports numpy: loaded by the commands that run scenes, not at start-up
@@ -210,7 +218,7 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
     run.add_argument("--case", help="case name (default: the scene's first)")
     run.add_argument("--rounds", type=int, default=1, help="runs of the prepared callable (default 1)")
     run.add_argument("--device", type=int, default=0, help="simulated device id (default 0)")
-    _add_build_dir(run)
+    add_build_dir(run)
     trace_cli.add_run_arguments(run)
     run.set_defaults(func=cmd_run)
     trace_cli.add_trace_parser(sub)
@@ -233,15 +241,7 @@ def add_parsers(sub: argparse._SubParsersAction, arch_path: argparse.ArgumentPar
         help="run on the sanitized build (address, undefined, thread) in a child that preloads the sanitizer "
         "runtimes; any report fails the run and is named",
     )
-    _add_build_dir(test)
+    add_build_dir(test)
     test.add_argument("--prebuilt", action="store_true", help=argparse.SUPPRESS)  # the sanitized run's child
     test.add_argument("--unbuilt", action="append", help=argparse.SUPPRESS)  # its scenes that did not build
     test.set_defaults(func=cmd_test)
-
-
-def _add_build_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--build-dir", type=Path, metavar="DIR", default=Path.cwd() / layout.DEFAULT_SCENE_BUILD,
-        help=f"where the scenes' kernels and orchestration are built (default: ./{layout.DEFAULT_SCENE_BUILD}/); "
-        "the runtime programs are ptogen's own, built once and shared",
-    )
