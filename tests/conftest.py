@@ -57,3 +57,17 @@ def without_line_directives(text: str) -> str:
     """Generated text without its `#line` directives, for comparing renders whose templates hold the same code at
     other lines (a scaffold's hook file, a hook wrapping a default with `super()`)."""
     return "\n".join(line for line in text.split("\n") if not line.startswith("#line "))
+
+
+# A kernel that never returns (a hung core): the run ends with the AICore op timeout.
+HANGING_KERNEL = r"""
+#include <cstdint>
+#include <ctime>
+// Never returns; sleeps rather than spins so the abandoned core costs no CPU.
+extern "C" void kernel_entry(int64_t *) {
+    for (;;) {
+        timespec nap{0, 10000000};
+        nanosleep(&nap, nullptr);
+    }
+}
+"""

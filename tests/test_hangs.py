@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from conftest import HANGING_KERNEL
 
 from ptogen import build as builder
 from ptogen.harness.binding import RuntimeCallError
@@ -14,18 +15,6 @@ from ptogen.harness.runner import build_scene, compiled_program, run_scene
 from ptogen.harness.scene import find_scene
 from ptogen.harness.task_args import TaskArgs
 from ptogen.harness.worker import Worker
-
-HANGING_KERNEL = r"""
-#include <cstdint>
-#include <ctime>
-// Never returns; sleeps rather than spins so the abandoned core costs no CPU.
-extern "C" void kernel_entry(int64_t *) {
-    for (;;) {
-        timespec nap{0, 10000000};
-        nanosleep(&nap, nullptr);
-    }
-}
-"""
 
 
 @pytest.fixture(scope="module")

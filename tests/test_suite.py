@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import HANGING_KERNEL
 
 from ptogen import build, paths
 from ptogen.harness.scene import SceneError, load_scene_file
@@ -18,17 +19,6 @@ from ptogen.harness.scene import SceneError, load_scene_file
 ROOT = paths.project_root()
 SHIPPED = ROOT / "examples" / "host_build_graph" / "vector_example"
 
-HANGING_KERNEL = r"""
-#include <cstdint>
-#include <ctime>
-// Never returns; sleeps rather than spins so the abandoned core costs no CPU.
-extern "C" void kernel_entry(int64_t *) {
-    for (;;) {
-        timespec nap{0, 10000000};
-        nanosleep(&nap, nullptr);
-    }
-}
-"""
 
 
 def copy_scene(examples: Path, name: str) -> Path:
