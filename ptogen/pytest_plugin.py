@@ -13,7 +13,6 @@ the worker's number), so workers never share a device. Without --ptogen-arch the
 from __future__ import annotations
 
 import os
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +59,7 @@ class SceneSession:
         self.scenes: dict[Path, Any] = {}  # scene folder -> Scene, as collected
         self.built: Any = None  # the session's BuildResult, once built
         self.build_error: str | None = None
-        self.workers: dict[str, Any] = {}
-        # pytest-xdist names its workers gw0, gw1, ...: each takes its own run of device ids.
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-        index = int(worker[2:]) if worker[2:].isdigit() else 0
-        self.runtimes = layout.known_runtimes(_project_root())
-        self.first_device = config.getoption("ptogen_device") + index * max(len(self.runtimes), 1)
-        self.worker_name = worker
+        self.worker_name, self.pool = _device_pool(arch, config.getoption("ptogen_device"))
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         if file_path.name == SCENE_FILE:
@@ -74,9 +67,7 @@ class SceneSession:
         return None
 
     def pytest_sessionfinish(self) -> None:
-        for worker in self.workers.values():
-            worker.close()
-        self.workers.clear()
+        self.pool.close()
 
     def programs_of(self, scene: Any) -> None:
         """Build every collected scene in one build (on the first call), then fail for this scene if its
@@ -98,27 +89,25 @@ class SceneSession:
             words = [d for d in self.built.diagnostics if str(scene.folder) in d] or self.built.diagnostics
             raise SceneCaseError(f"the programs of {scene.folder} did not build:\n" + "\n".join(words))
 
-    def worker(self, runtime: str) -> Any:
-        from ptogen.harness.worker import Worker
 
-        if runtime not in self.workers:
-            slot = self.runtimes.index(runtime) if runtime in self.runtimes else len(self.runtimes)
-            device = self.first_device + slot
-            try:
-                self.workers[runtime] = Worker(self.arch, runtime, device_id=device, build=False).init()
-            except ValueError as error:  # a device id the simulator does not have: too many xdist workers
-                raise SceneCaseError(f"pytest worker {self.worker_name} on simulated device {device}: {error} "
-                                     "(fewer xdist workers, or a lower --ptogen-device)") from error
-        return self.workers[runtime]
+def _device_pool(arch: str, first_device: int) -> tuple[str, Any]:
+    """This pytest process's name and its simulated device ids: pytest-xdist names its workers gw0, gw1, ...
+    (PYTEST_XDIST_WORKER_COUNT of them), and each takes its own equal share of the ids from `first_device` up,
+    so workers never share a device; a share must hold a device per runtime."""
+    from ptogen.harness import ptosim
+    from ptogen.harness.suite import DevicePool
 
-    def drop(self, runtime: str) -> None:
-        """A case that failed on the device may leave its context in error: the next case gets a fresh one."""
-        worker = self.workers.pop(runtime, None)
-        if worker is not None:
-            try:
-                worker.close()
-            except Exception:  # a context in error may refuse an orderly close; the next case needs none of it
-                pass
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(name[2:]) if name[2:].isdigit() else 0
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    total, runtimes = ptosim.device_count(), len(layout.known_runtimes(_project_root()))
+    share = (total - first_device) // max(workers, 1)
+    if first_device < 0 or share < runtimes:
+        raise pytest.UsageError(
+            f"--ptogen-device {first_device} with {workers} worker(s): each needs {runtimes} of the simulated devices "
+            f"0..{total - 1} (fewer xdist workers, or a lower --ptogen-device)")
+    start = first_device + index * share
+    return name, DevicePool(arch, start, start + share)
 
 
 def _project_root() -> Path:
@@ -154,25 +143,23 @@ class SceneCase(pytest.Item):
 
     def runtest(self) -> None:
         from ptogen.harness.runner import GoldenMismatch, run_scene, scene_callable
+        from ptogen.harness.suite import too_big
 
         session: SceneSession = self.config.pluginmanager.get_plugin("ptogen-scenes")
-        model = session.model
-        for wanted, available, what in ((self.case.block_dim, model.cores.max_block_dim, "block_dim"),
-                                        (self.case.aicpu_thread_num, model.aicpu.scheduler_threads,
-                                         "AICPU scheduler threads")):
-            if wanted > available:  # a case sized for a bigger chip is not a failure of this one
-                pytest.skip(f"needs {what} {wanted}, {session.arch} has {available}")
+        unfit = too_big(self.case, session.model)
+        if unfit:  # a case sized for a bigger chip is not a failure of this one
+            pytest.skip(unfit)
         self.scene.check_sources()
         session.programs_of(self.scene)
         blob = scene_callable(self.scene, session.arch, build_dir=session.build_dir)
-        worker = session.worker(self.scene.runtime)
+        worker = session.pool.worker(self.scene.runtime)
         self.user_properties += [("worker", session.worker_name), ("device", worker.device_id)]
         try:
             result = run_scene(worker, self.scene, blob, self.case, rounds=session.rounds)
         except GoldenMismatch:
             raise
         except Exception:
-            session.drop(self.scene.runtime)
+            session.pool.discard(self.scene.runtime)  # the context may be in error: the next case gets a fresh one
             raise
         last = result.rounds[-1]
         self.user_properties += [("host_ms", last.host_wall_ns / 1e6), ("device_ms", last.device_wall_ns / 1e6)]
@@ -200,19 +187,7 @@ class SceneLoadFailure(pytest.Item):
 
 
 def _scene_error(error: BaseException, scene_file: Path) -> str:
-    """The failure in a user's words: the message of the errors ptogen raises with words of their own, and for
-    anything else (an exception in make_args, a syntax error) the line of scene.py it came from."""
-    from ptogen.build import BuildError
-    from ptogen.harness.binding import HostRuntimeError
-    from ptogen.harness.runner import GoldenMismatch
-    from ptogen.harness.scene import SceneError
-    from ptogen.harness.worker import WorkerError
+    """The failure in a user's words (ptogen.harness.suite.describe_failure), the plugin's own errors as they are."""
+    from ptogen.harness.suite import describe_failure
 
-    if isinstance(error, (GoldenMismatch, HostRuntimeError, SceneError, BuildError, WorkerError, SceneCaseError)):
-        return str(error)
-    if isinstance(error, SyntaxError):
-        return f"{error.filename}:{error.lineno}: SyntaxError: {error.msg}"
-    where = [frame for frame in traceback.extract_tb(error.__traceback__)
-             if Path(frame.filename).resolve().parent == scene_file.resolve().parent]
-    place = f"{where[-1].filename}:{where[-1].lineno}: " if where else ""
-    return f"{place}{type(error).__name__}: {error}"
+    return str(error) if isinstance(error, SceneCaseError) else describe_failure(error, scene_file)

@@ -94,7 +94,7 @@ class DevicePool:
             self.discard(runtime)
 
 
-def _one_line(error: BaseException, scene_file: Path | None = None) -> str:
+def describe_failure(error: BaseException, scene_file: Path | None = None) -> str:
     """An error's own words; its type too when it is not one of the harness's, and the scene.py line when the
     scene's own code (make_args, golden) raised it."""
     text = str(error).strip() or type(error).__name__
@@ -125,7 +125,8 @@ def run_suite(scene_paths: Sequence[Path], arch: Arch, *, rounds: int = 2, first
             try:
                 scene = load_scene_file(scene_file)
             except Exception as error:  # a scene that does not load is one line; the others still run
-                yield CaseResult(paths.display(scene_file.parent), FAIL, _one_line(error), time.perf_counter() - start)
+                yield CaseResult(paths.display(scene_file.parent), FAIL, describe_failure(error),
+                                 time.perf_counter() - start)
                 continue
             blob: bytes | None = None
             for case in scene.cases:
@@ -143,9 +144,9 @@ def run_suite(scene_paths: Sequence[Path], arch: Arch, *, rounds: int = 2, first
                     blob = blob if blob is not None else scene_callable(scene, arch.name, build_dir=build_dir)
                     result = run_scene(pool.worker(scene.runtime), scene, blob, case, rounds=rounds)
                 except (GoldenMismatch, SceneError, FileNotFoundError) as error:  # the context is still sound
-                    yield CaseResult(label, FAIL, _one_line(error), time.perf_counter() - start)
+                    yield CaseResult(label, FAIL, describe_failure(error), time.perf_counter() - start)
                 except Exception as error:  # a device failure may leave the context in error: the next gets a new one
-                    reason = _one_line(error, scene_file)
+                    reason = describe_failure(error, scene_file)
                     closing = pool.discard(scene.runtime)
                     yield CaseResult(label, FAIL, f"{reason}; {closing}" if closing else reason,
                                      time.perf_counter() - start)
