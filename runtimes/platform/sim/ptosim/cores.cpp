@@ -32,7 +32,6 @@ Pool &pool(int device) {
 std::atomic<uint64_t> g_live{0};
 
 void core_loop(std::shared_ptr<Core> core, int device) {
-    bind_device(device);
     std::unique_lock<std::mutex> lock(core->mu);
     for (;;) {
         core->cv.wait(lock, [&] { return core->stop || core->work.run; });
@@ -40,6 +39,7 @@ void core_loop(std::shared_ptr<Core> core, int device) {
         CoreWork work = std::move(core->work);
         core->work = CoreWork{};
         lock.unlock();
+        bind_device(device);  // each launch starts on its device, whatever the last one's code bound
         try {
             work.run();
         } catch (...) {
