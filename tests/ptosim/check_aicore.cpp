@@ -3,6 +3,7 @@
 // the halResMap blocks of the per-core hook) against the block each core is told is its own, the
 // register hand-off through the wait seam, and the op execute timeout.
 #include <cstring>
+#include <ctime>
 
 #include "check.h"
 
@@ -348,10 +349,24 @@ int check_aicore_timeout(const Binaries &bins) {
     CHECK_EQ(r.aicore_timeouts, 1);
     CHECK_EQ(r.threads_abandoned, g_arch.cores_per_block);
     CHECK_EQ(r.stream_errors, 1);
+    // The stuck cores get no more work: a launch meanwhile runs, every core who it should be, on others.
+    {
+        AicoreFixture g(bins);
+        finish_identities(g, 1, start_identities(g, 1));
+        CHECK_EQ(rtFree(g.args_dev), 0);
+        CHECK_EQ(rtStreamDestroy(g.stream), 0);
+    }
+    const uint64_t live = report().core_threads_live;
     // Release the abandoned cores; the flag stays allocated because they may still read it.
     const uint32_t one = 1;
     CHECK_EQ(rtMemcpy(flag, 4, &one, 4, RT_MEMCPY_HOST_TO_DEVICE), 0);
     ptosim_notify_u32(flag);
+    // Lost, they end once their kernel returns instead of parking again.
+    for (int tries = 0; tries < 10000 && report().core_threads_live != live - g_arch.cores_per_block; ++tries) {
+        timespec nap{0, 1000000};
+        nanosleep(&nap, nullptr);
+    }
+    CHECK_EQ(report().core_threads_live, live - g_arch.cores_per_block);
     CHECK_EQ(aclrtSetOpExecuteTimeOutV2(0, &actual), 0);
     CHECK_EQ(rtStreamDestroy(f.stream), 0);
     return 0;

@@ -1,8 +1,8 @@
-// aicore.cpp - the AICore program: registered by dlopening a private copy of its bytes, launched as
-// block_dim x cores-per-block simulated core threads that each know who they are (core_seam.h) and
-// whose register block is the one the host's register table names; the geometry is the configuration
-// of the stream's device (ptosim_config.h). The op execute timeout bounds a launch; cores that never
-// finish are left behind and counted.
+// aicore.cpp - the AICore program: registered by dlopening a private copy of its bytes, launched on
+// block_dim x cores-per-block of the device's simulated cores (cores.cpp), each told who it is
+// (core_seam.h) and given the register block the host's register table names; the geometry is the
+// configuration of the stream's device (ptosim_config.h). The op execute timeout bounds a launch; cores
+// that never finish are taken out of the device and counted.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -50,8 +50,12 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
     const int cores = static_cast<int>(block_dim) * g.cores_per_block();
     launch->done.assign(static_cast<size_t>(cores), 0);
     launch->remaining = cores;
-    std::vector<std::thread> threads;
-    int spawned = 0;
+    std::vector<std::shared_ptr<Core>> taken = reserve_cores(device, CoreKind::AICORE, cores);
+    const int started = static_cast<int>(taken.size());
+    if (started < cores) {
+        release_unused_cores(taken);
+        return error(kRtInternal, "AICore launch: only %d of %d core threads could be created", started, cores);
+    }
     for (int core = 0; core < cores; ++core) {
         CoreIdentity id;
         id.logical_id = core;
@@ -67,35 +71,28 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         }
         id.register_base = reinterpret_cast<uint64_t>(registers) +
                            static_cast<uint64_t>(g.register_block_of(core, static_cast<int>(block_dim))) * c.register_block_size;
-        try {
-            device_thread_started(device);
-            threads.emplace_back([launch, id, device, core] {
-                bind_device(device);
-                t_core = id;
-                std::vector<uint8_t> mine(launch->args);  // each core reads its own copy of the args
-                bool ok = true;
-                try {
-                    launch->registration->entry(mine.data());
-                } catch (...) {
-                    ok = false;
-                }
-                {
-                    std::lock_guard<std::mutex> lock(launch->mu);
-                    if (!ok) launch->failures += 1;
-                    launch->done[static_cast<size_t>(core)] = 1;
-                    launch->remaining -= 1;
-                    launch->cv.notify_all();
-                }
-                device_thread_finished(device);
-            });
-            ++spawned;
-        } catch (...) {
-            device_thread_finished(device);  // the thread never started
-            break;
-        }
+        auto ok = std::make_shared<bool>(true);
+        CoreWork work;
+        work.run = [launch, id, ok] {
+            t_core = id;
+            std::vector<uint8_t> mine(launch->args);  // each core reads its own copy of the args
+            try {
+                launch->registration->entry(mine.data());
+            } catch (...) {
+                *ok = false;
+            }
+            t_core = CoreIdentity{};  // parked, the thread is no core of any launch
+        };
+        work.finished = [launch, core, ok] {
+            std::lock_guard<std::mutex> lock(launch->mu);
+            if (!*ok) launch->failures += 1;
+            launch->done[static_cast<size_t>(core)] = 1;
+            launch->remaining -= 1;
+            launch->cv.notify_all();
+        };
+        post_core_work(taken[static_cast<size_t>(core)], device, std::move(work));
     }
     std::unique_lock<std::mutex> lock(launch->mu);
-    if (spawned < cores) launch->remaining -= cores - spawned;  // never started: nothing to wait for
     auto all_done = [&] { return launch->remaining == 0; };
     bool finished = true;
     if (timeout_us == 0)
@@ -105,21 +102,16 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
     std::vector<char> done = launch->done;
     const int failures = launch->failures;
     lock.unlock();
-    int abandoned = 0;
-    for (int core = 0; core < spawned; ++core) {
-        if (done[static_cast<size_t>(core)]) {
-            threads[static_cast<size_t>(core)].join();
-        } else {
-            threads[static_cast<size_t>(core)].detach();
-            ++abandoned;
-        }
-    }
-    if (spawned < cores) return error(kRtInternal, "AICore launch: only %d of %d core threads started", spawned, cores);
     if (!finished) {
+        // A core stuck in its kernel gets no more work: the device goes on with a replacement, as the
+        // hardware's watchdog recycles the core it stops.
+        std::vector<std::shared_ptr<Core>> lost;
+        for (int core = 0; core < cores; ++core)
+            if (!done[static_cast<size_t>(core)]) lost.push_back(taken[static_cast<size_t>(core)]);
+        lose_cores(device, CoreKind::AICORE, lost);
         counters().aicore_timeouts += 1;
-        counters().threads_abandoned += static_cast<uint64_t>(abandoned);
-        return error(ACL_ERROR_RT_AICORE_TIMEOUT, "AICore launch: %d of %d cores did not finish within %llu us", abandoned, cores,
-                     static_cast<unsigned long long>(timeout_us));
+        return error(ACL_ERROR_RT_AICORE_TIMEOUT, "AICore launch: %d of %d cores did not finish within %llu us",
+                     static_cast<int>(lost.size()), cores, static_cast<unsigned long long>(timeout_us));
     }
     if (failures != 0) return error(ACL_ERROR_RT_AICORE_EXCEPTION, "AICore launch: %d cores raised an exception", failures);
     return 0;

@@ -1,6 +1,7 @@
 // aicpu.cpp - the AICPU program path, loaded the way hardware loads it: the bootstrap kernel places the
 // program in the device's kernel directory; an op description (rtsBinaryLoadFromFile) names the placed
-// .so and its entry symbols; rtsLaunchCpuKernel runs an entry on N AICPU threads of the stream.
+// .so and its entry symbols; rtsLaunchCpuKernel runs an entry on N of the device's AICPU threads
+// (cores.cpp).
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -84,40 +85,56 @@ int place_program(int device, const std::vector<uint8_t> &launch_bytes) {
     return 0;
 }
 
-// Runs fn on `threads` AICPU threads at once, all reading one private copy of the args (the copy CANN
-// makes at launch), and waits for all. Any nonzero return is an AICPU exception.
+// What an AICPU launch's threads report back to the stream that waits for them.
+struct CpuLaunch {
+    std::mutex mu;
+    std::condition_variable cv;
+    uint32_t remaining = 0;
+    std::vector<int> results;
+};
+
+// Runs fn on `threads` of the device's AICPU threads at once, all reading one private copy of the args
+// (the copy CANN makes at launch), and waits for all. Any nonzero return is an AICPU exception.
 int run_cpu_kernel(const std::shared_ptr<CpuFunc> &func, uint32_t threads, const std::shared_ptr<std::vector<uint8_t>> &args,
                    int device) {
     counters().aicpu_launches += 1;
-    std::vector<int> results(threads, 0);
-    std::vector<std::thread> pool;
-    int spawn_rc = 0;
-    for (uint32_t i = 0; i < threads; ++i) {
-        try {
-            device_thread_started(device);
-            pool.emplace_back([&, i] {
-                bind_device(device);
-                t_aicpu_idx = static_cast<int>(i);
-                t_aicpu_num = static_cast<int>(threads);
-                try {
-                    results[i] = func->fn(args->data());
-                } catch (...) {
-                    results[i] = -1;
-                }
-                device_thread_finished(device);
-            });
-        } catch (...) {
-            device_thread_finished(device);  // the thread never started
-            spawn_rc = kRtInternal;
-            break;
-        }
+    std::vector<std::shared_ptr<Core>> taken = reserve_cores(device, CoreKind::AICPU, static_cast<int>(threads));
+    if (taken.size() < threads) {
+        release_unused_cores(taken);
+        return error(kRtInternal, "rtsLaunchCpuKernel: cannot start %u AICPU threads", threads);
     }
-    for (std::thread &t : pool) t.join();
-    if (spawn_rc != 0) return error(spawn_rc, "rtsLaunchCpuKernel: cannot start %u AICPU threads", threads);
+    auto launch = std::make_shared<CpuLaunch>();
+    launch->remaining = threads;
+    launch->results.assign(threads, 0);
     for (uint32_t i = 0; i < threads; ++i) {
-        if (results[i] != 0) {
+        auto result = std::make_shared<int>(0);
+        CoreWork work;
+        work.run = [func, args, i, threads, result] {
+            t_aicpu_idx = static_cast<int>(i);
+            t_aicpu_num = static_cast<int>(threads);
+            try {
+                *result = func->fn(args->data());
+            } catch (...) {
+                *result = -1;
+            }
+            t_aicpu_idx = -1;
+            t_aicpu_num = -1;
+        };
+        work.finished = [launch, i, result] {
+            std::lock_guard<std::mutex> lock(launch->mu);
+            launch->results[i] = *result;
+            launch->remaining -= 1;
+            launch->cv.notify_all();
+        };
+        post_core_work(taken[i], device, std::move(work));
+    }
+    std::unique_lock<std::mutex> lock(launch->mu);
+    launch->cv.wait(lock, [&] { return launch->remaining == 0; });
+    for (uint32_t i = 0; i < threads; ++i) {
+        if (launch->results[i] != 0) {
             counters().aicpu_exceptions += 1;
-            return error(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU kernel %s returned %d on thread %u", func->name.c_str(), results[i], i);
+            return error(ACL_ERROR_RT_AICPU_EXCEPTION, "AICPU kernel %s returned %d on thread %u", func->name.c_str(),
+                         launch->results[i], i);
         }
     }
     return 0;

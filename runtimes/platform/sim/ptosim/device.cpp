@@ -1,5 +1,5 @@
-// device.cpp - binding threads to devices, device reset (with its leak report), the ACL session calls
-// and the log level.
+// device.cpp - binding threads to devices, device reset (with its leak report; it ends the device's
+// core threads), the ACL session calls and the log level.
 #include <cstdlib>
 #include <cstring>
 
@@ -61,6 +61,7 @@ int reset_device(int device) {
         }
     }
     for (auto &stream : streams) shutdown_stream(stream);
+    stop_cores(device);  // after the streams: no launch of theirs still waits for a core
     if (bound_device() == device) bind_device(-1);
     return 0;
 }

@@ -82,6 +82,17 @@ extern "C" void *ptosim_resolve_kernel(uint64_t device_addr) {
         const int device = bound_device();
         if (device < 0) return nullptr;
         const uintptr_t addr = static_cast<uintptr_t>(device_addr);
+        {
+            std::lock_guard<std::mutex> lock(sim().mu);
+            Device &d = device_state(device);
+            auto hit = d.kernels.find(addr);
+            if (hit != d.kernels.end()) return hit->second->entry;
+        }
+        // One image loads at a time, and only once: cores that miss together wait for the first one's load
+        // instead of each loading a copy and unloading the loser's beside the winner's dlopen (which made
+        // ThreadSanitizer report ld.so's own allocator). Recursive: a kernel's constructors may resolve too.
+        static std::recursive_mutex load_mu;
+        std::lock_guard<std::recursive_mutex> loading(load_mu);
         std::vector<uint8_t> image;
         std::string dir;
         {
@@ -111,8 +122,7 @@ extern "C" void *ptosim_resolve_kernel(uint64_t device_addr) {
         std::shared_ptr<LoadedKernel> kernel = dir.empty() ? nullptr : load_image(dir, image.data(), image.size());
         if (!kernel) return nullptr;
         std::lock_guard<std::mutex> lock(sim().mu);
-        auto inserted = device_state(device).kernels.emplace(addr, kernel);  // a racing loader may have won
-        return inserted.first->second->entry;
+        return device_state(device).kernels.emplace(addr, kernel).first->second->entry;
     } catch (...) {
         return nullptr;
     }

@@ -148,6 +148,8 @@ extern "C" int ptosim_report_get(PtosimReport *out, size_t out_size) {
     r.leaked_bin_handles_at_reset = c.leaked_bin_handles_at_reset;
     r.leaked_host_registrations_at_reset = c.leaked_host_registrations_at_reset;
     r.faults_injected = c.faults_injected;
+    r.core_threads_created = c.core_threads_created;
+    r.core_threads_live = core_threads_live();
     std::memcpy(out, &r, out_size < sizeof r ? out_size : sizeof r);
     return 0;
 }
@@ -182,6 +184,7 @@ extern "C" const char *ptosim_report_json(void) {
         PTOSIM_FIELD(device_resets); PTOSIM_FIELD(leaked_allocations_at_reset); PTOSIM_FIELD(leaked_bytes_at_reset);
         PTOSIM_FIELD(leaked_streams_at_reset); PTOSIM_FIELD(leaked_bin_handles_at_reset);
         PTOSIM_FIELD(leaked_host_registrations_at_reset); PTOSIM_FIELD(faults_injected);
+        PTOSIM_FIELD(core_threads_created); PTOSIM_FIELD(core_threads_live);
 #undef PTOSIM_FIELD
         json += "\"calls\": {";
         {
@@ -237,7 +240,7 @@ extern "C" void ptosim_counters_reset(void) {
           &c.stream_sync_timeouts, &c.stream_errors, &c.aicpu_bootstraps, &c.aicpu_launches, &c.aicpu_exceptions,
           &c.aicore_registrations, &c.aicore_launches, &c.aicore_timeouts, &c.threads_abandoned, &c.device_resets,
           &c.leaked_allocations_at_reset, &c.leaked_bytes_at_reset, &c.leaked_streams_at_reset,
-          &c.leaked_bin_handles_at_reset, &c.leaked_host_registrations_at_reset, &c.faults_injected})
+          &c.leaked_bin_handles_at_reset, &c.leaked_host_registrations_at_reset, &c.faults_injected, &c.core_threads_created})
         field->store(0);
 }
 

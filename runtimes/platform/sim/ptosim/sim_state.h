@@ -71,7 +71,7 @@ struct Counters {
         stream_sync_timeouts{0}, stream_errors{0}, aicpu_bootstraps{0}, aicpu_launches{0}, aicpu_exceptions{0},
         aicore_registrations{0}, aicore_launches{0}, aicore_timeouts{0}, threads_abandoned{0}, device_resets{0},
         leaked_allocations_at_reset{0}, leaked_bytes_at_reset{0}, leaked_streams_at_reset{0},
-        leaked_bin_handles_at_reset{0}, leaked_host_registrations_at_reset{0}, faults_injected{0};
+        leaked_bin_handles_at_reset{0}, leaked_host_registrations_at_reset{0}, faults_injected{0}, core_threads_created{0};
 };
 Counters &counters();
 
@@ -153,8 +153,8 @@ struct DevicePersistent {
     std::atomic<const Geometry *> geometry{nullptr};  // read without the lock (log prefix, identities)
     uint8_t *registers = nullptr;  // >= geometry->register_bytes(), page aligned, never unmapped
     size_t register_capacity = 0;
-    // Device threads (AICore cores, AICPU program threads) still running, abandoned ones included, and the
-    // memory freed while any ran: it stays mapped until the last of them ends (see release_device_memory).
+    // Device threads (AICore cores, AICPU program threads) running device code, abandoned ones included,
+    // and the memory freed while any ran: it stays mapped until the last of them ends (see release_device_memory).
     std::atomic<int> threads_running{0};
     std::vector<void *> quarantine;  // under sim().mu
     std::vector<std::shared_ptr<void>> code_quarantine;  // loaded programs kept for them, under sim().mu
@@ -178,13 +178,37 @@ Sim &sim();
 int bound_device();
 void bind_device(int device);
 
-// A device thread begins / ends. Hardware stops its cores at a reset; a simulated core stuck in a kernel
+// A device thread begins / ends running device code (a core's launch work, not its parked life). Hardware stops its cores at a reset; a simulated core stuck in a kernel
 // cannot be stopped, so memory freed while device threads run is kept mapped (quarantined) and returned
 // when the last one ends — the accounting (live allocations, bytes) already shows it freed.
 void device_thread_started(int device);
 void device_thread_finished(int device);
 // Under sim().mu: returns an allocation's memory, or quarantines it while device threads run.
 void release_device_memory(int device, void *memory);
+
+// ---- persistent cores (cores.cpp) ----------------------------------------------------------------------
+
+// A device's core threads live until its reset, parked between launches. A launch reserves the cores it
+// needs, posts each its work, and hears of each core's end through `finished` (run on the core after it
+// is idle again, so the launch's successor reuses it).
+enum class CoreKind { AICORE = 0, AICPU = 1 };
+struct Core;
+struct CoreWork {
+    std::function<void()> run;       // the core's part of the launch (who it is, then the kernel)
+    std::function<void()> finished;  // tells the launch this core is done
+};
+// Reserves `count` idle cores of `kind` on `device`, creating the missing ones; fewer if no thread could
+// be created (the caller reports it and calls release_unused_cores).
+std::vector<std::shared_ptr<Core>> reserve_cores(int device, CoreKind kind, int count);
+void post_core_work(const std::shared_ptr<Core> &core, int device, CoreWork work);
+void release_unused_cores(const std::vector<std::shared_ptr<Core>> &cores);
+// Cores stuck in a kernel past the launch's timeout: taken out of the device (counted in
+// threads_abandoned), to end if their kernel ever returns; the next launch creates replacements.
+void lose_cores(int device, CoreKind kind, const std::vector<std::shared_ptr<Core>> &lost);
+// The device's reset: idle cores end and are joined; a core still in a kernel ends when it returns.
+void stop_cores(int device);
+// Core threads alive in the process, every device, lost ones included until they end.
+uint64_t core_threads_live();
 
 // Under sim().mu: the open state of `device`, creating it.
 Device &device_state(int device);

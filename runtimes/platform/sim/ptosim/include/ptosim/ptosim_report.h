@@ -51,6 +51,9 @@ typedef struct PtosimReport {
     uint64_t leaked_host_registrations_at_reset;
     /* fault injection */
     uint64_t faults_injected;
+    /* cores */
+    uint64_t core_threads_created; /* simulated core threads (AICore and AICPU) created, every device */
+    uint64_t core_threads_live;    /* core threads alive now: parked, running, or lost and still in a kernel */
 } PtosimReport;
 
 /* Fills *out (out_size = sizeof(PtosimReport) of the caller; a smaller size gets a prefix). 0 on success. */
