@@ -36,6 +36,8 @@ struct Launch {
     std::condition_variable cv;
     int remaining = 0;
     int failures = 0;
+    std::string first_fault;  // the first faulted core's account, and who it was
+    int fault_core = -1, fault_block = -1, fault_type = -1;
     std::vector<char> done;
 };
 
@@ -72,20 +74,26 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         id.register_base = reinterpret_cast<uint64_t>(registers) +
                            static_cast<uint64_t>(g.register_block_of(core, static_cast<int>(block_dim))) * c.register_block_size;
         auto ok = std::make_shared<bool>(true);
+        auto fault = std::make_shared<CoreFault>();
         CoreWork work;
-        work.run = [launch, id, ok] {
+        work.run = [launch, id, ok, fault] {
             t_core = id;
             std::vector<uint8_t> mine(launch->args);  // each core reads its own copy of the args
-            try {
-                launch->registration->entry(mine.data());
-            } catch (...) {
-                *ok = false;
-            }
+            *ok = run_contained(launch->registration->entry, mine.data(), fault.get());
+            if (!*ok) core_faulted();
             t_core = CoreIdentity{};  // parked, the thread is no core of any launch
         };
-        work.finished = [launch, core, ok] {
+        work.finished = [launch, core, ok, fault, id] {
             std::lock_guard<std::mutex> lock(launch->mu);
-            if (!*ok) launch->failures += 1;
+            if (!*ok) {
+                if (launch->failures == 0) {
+                    launch->first_fault = describe_fault(*fault);
+                    launch->fault_core = core;
+                    launch->fault_block = id.block_idx;
+                    launch->fault_type = id.type;
+                }
+                launch->failures += 1;
+            }
             launch->done[static_cast<size_t>(core)] = 1;
             launch->remaining -= 1;
             launch->cv.notify_all();
@@ -93,7 +101,9 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         post_core_work(taken[static_cast<size_t>(core)], device, std::move(work));
     }
     std::unique_lock<std::mutex> lock(launch->mu);
-    auto all_done = [&] { return launch->remaining == 0; };
+    // A faulted core ends the launch at once, as a hardware AICore exception does: the other cores may be
+    // waiting for the task it never finished.
+    auto all_done = [&] { return launch->remaining == 0 || launch->failures != 0; };
     bool finished = true;
     if (timeout_us == 0)
         launch->cv.wait(lock, all_done);
@@ -101,7 +111,15 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         finished = launch->cv.wait_for(lock, std::chrono::microseconds(timeout_us), all_done);
     std::vector<char> done = launch->done;
     const int failures = launch->failures;
+    const std::string first_fault = launch->first_fault;
+    const int fault_core = launch->fault_core, fault_block = launch->fault_block, fault_type = launch->fault_type;
     lock.unlock();
+    if (failures != 0) {
+        // The faulted core has left the device (core_faulted); the others stay reserved until their
+        // kernels return, and a reset ends them as it ends any core still running.
+        return device_exception(ACL_ERROR_RT_AICORE_EXCEPTION, "AICore exception on device %d: core %d (%s, block %d of %u) raised %s", device,
+                     fault_core, fault_type == 0 ? "AIC" : "AIV", fault_block, block_dim, first_fault.c_str());
+    }
     if (!finished) {
         // A core stuck in its kernel gets no more work: the device goes on with a replacement, as the
         // hardware's watchdog recycles the core it stops.
@@ -113,7 +131,6 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         return error(ACL_ERROR_RT_AICORE_TIMEOUT, "AICore launch: %d of %d cores did not finish within %llu us",
                      static_cast<int>(lost.size()), cores, static_cast<unsigned long long>(timeout_us));
     }
-    if (failures != 0) return error(ACL_ERROR_RT_AICORE_EXCEPTION, "AICore launch: %d cores raised an exception", failures);
     return 0;
 }
 

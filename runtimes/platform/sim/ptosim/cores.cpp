@@ -30,8 +30,10 @@ Pool &pool(int device) {
 }
 
 std::atomic<uint64_t> g_live{0};
+thread_local bool t_faulted = false;  // this core's current work faulted (core_faulted)
 
-void core_loop(std::shared_ptr<Core> core, int device) {
+void core_loop(std::shared_ptr<Core> core, int device, CoreKind kind) {
+    enter_core_thread();
     std::unique_lock<std::mutex> lock(core->mu);
     for (;;) {
         core->cv.wait(lock, [&] { return core->stop || core->work.run; });
@@ -45,6 +47,11 @@ void core_loop(std::shared_ptr<Core> core, int device) {
         } catch (...) {
         }
         device_thread_finished(device);
+        if (t_faulted) {
+            // A faulted core leaves the device before it is idle, so no later launch is given it.
+            t_faulted = false;
+            lose_cores(device, kind, {core});
+        }
         lock.lock();
         // Idle before the launch hears of it: its next launch finds this core free instead of making one.
         core->busy = false;
@@ -54,6 +61,7 @@ void core_loop(std::shared_ptr<Core> core, int device) {
         lock.lock();
     }
     lock.unlock();
+    leave_core_thread();
     g_live.fetch_sub(1);
 }
 
@@ -75,7 +83,7 @@ std::vector<std::shared_ptr<Core>> reserve_cores(int device, CoreKind kind, int 
         auto core = std::make_shared<Core>();
         core->busy = true;
         try {
-            core->thread = std::thread(core_loop, core, device);
+            core->thread = std::thread(core_loop, core, device, kind);
         } catch (...) {
             break;  // the caller sees fewer cores than it asked for
         }
@@ -144,6 +152,8 @@ void stop_cores(int device) {
             core->thread.detach();
     }
 }
+
+void core_faulted() { t_faulted = true; }
 
 uint64_t core_threads_live() { return g_live.load(); }
 

@@ -9,8 +9,6 @@
 
 namespace ptosim {
 
-const char *last_error_message();
-
 namespace {
 
 struct Arm {

@@ -31,7 +31,7 @@ bool verbose() {
 }
 
 int record(int rc, bool always_print, const char *format, va_list args) {
-    char buffer[512];
+    char buffer[1024];
     std::vsnprintf(buffer, sizeof buffer, format, args);
     t_last_error = buffer;
     if (always_print || verbose()) {
@@ -112,6 +112,14 @@ int error(int rc, const char *format, ...) {
     va_list args;
     va_start(args, format);
     record(rc, false, format, args);
+    va_end(args);
+    return rc;
+}
+
+int device_exception(int rc, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    record(rc, true, format, args);
     va_end(args);
     return rc;
 }

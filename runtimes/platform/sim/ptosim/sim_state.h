@@ -60,6 +60,10 @@ struct Geometry {
 
 // Records the message for ptosim_last_error (and prints it when PTOSIM_VERBOSE is set); returns rc.
 int error(int rc, const char *format, ...) __attribute__((format(printf, 2, 3)));
+// The same for a device exception (a core that faulted), always printed as hardware always logs one.
+int device_exception(int rc, const char *format, ...) __attribute__((format(printf, 2, 3)));
+// The calling thread's last recorded message (ptosim_last_error).
+const char *last_error_message();
 // The same for a reviewer-worthy misuse (counted in invalid_accesses, always printed).
 int invalid_access(int rc, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
@@ -99,6 +103,7 @@ struct Stream {
     bool stop = false;
     uint64_t submitted = 0, completed = 0;
     int error = 0;  // sticky: the first failing command's code
+    std::string error_text;  // and its account, handed to whoever synchronises
     std::thread worker;
 };
 
@@ -209,6 +214,25 @@ void lose_cores(int device, CoreKind kind, const std::vector<std::shared_ptr<Cor
 void stop_cores(int device);
 // Core threads alive in the process, every device, lost ones included until they end.
 uint64_t core_threads_live();
+
+// ---- faults on simulated cores (core_faults.cpp) ---------------------------------------------------------
+
+// What stopped a core: a fatal signal its own code raised (signo != 0), or an escaping C++ exception.
+struct CoreFault {
+    int signo = 0;
+    uintptr_t address = 0, pc = 0;
+    std::string exception;
+};
+// A core thread's first and last act: its alternate signal stack (and, once per process, the handler).
+void enter_core_thread();
+void leave_core_thread();
+// Runs device code on a core thread; false (and *fault) if it raised a fatal signal or threw. The frames
+// between the fault and here are abandoned, not unwound, as a hardware core's are.
+bool run_contained(void (*entry)(void *), void *arg, CoreFault *fault);
+// "SIGSEGV at fault address 0x0 (pc 0x... in <image>)" or "an escaping C++ exception (...)".
+std::string describe_fault(const CoreFault &fault);
+// The calling core's work faulted: the core is taken out of its device once the work ends.
+void core_faulted();
 
 // Under sim().mu: the open state of `device`, creating it.
 Device &device_state(int device);

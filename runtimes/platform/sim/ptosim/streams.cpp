@@ -28,12 +28,14 @@ void worker_loop(std::shared_ptr<Stream> self) {
         self->running = true;
         lock.unlock();
         int rc = 0;
+        std::string cause;
         if (!skip) {
             try {
                 rc = command.run();
             } catch (...) {
-                rc = kRtInternal;
+                rc = error(kRtInternal, "an exception escaped");
             }
+            if (rc != 0) cause = last_error_message();
         }
         command.run = nullptr;  // release what the command holds (args, program references) before reporting
         lock.lock();
@@ -41,7 +43,8 @@ void worker_loop(std::shared_ptr<Stream> self) {
         if (rc != 0 && self->error == 0) {
             self->error = rc;
             counters().stream_errors += 1;
-            error(rc, "stream %p: %s failed", static_cast<void *>(self.get()), command.what.c_str());
+            error(rc, "stream %p: %s failed: %s", static_cast<void *>(self.get()), command.what.c_str(), cause.c_str());
+            self->error_text = last_error_message();
         }
         self->completed += 1;
         self->done_cv.notify_all();
@@ -66,7 +69,8 @@ int synchronize(const char *api, void *handle, int32_t timeout_ms) {
     } else {
         stream->done_cv.wait(lock, done);
     }
-    return stream->error;
+    if (stream->error != 0) return error(stream->error, "%s: %s", api, stream->error_text.c_str());
+    return 0;
 }
 
 }  // namespace
