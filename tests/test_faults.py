@@ -1,13 +1,18 @@
-"""A kernel that faults stops its simulated core, not the process: the run fails with the AICore exception
-code hardware reports (507015), the error names the signal, the fault address, the core and the block, and
-the process then runs a good scene on another device."""
+"""A kernel that faults (writes through null, divides by zero, throws) stops its simulated core, not the
+process: the run fails with the AICore exception code hardware reports (507015), the error names the signal
+and fault address (or the exception), the core and the block, and the process then runs a good scene on
+another device. A fault on a thread that is no simulated core still ends the process."""
 
 from __future__ import annotations
 
+import platform
+import signal
 import subprocess
+import sys
 
 import pytest
 
+from ptogen import build as builder
 from ptogen.harness.binding import RuntimeCallError
 from ptogen.harness.callable import Kernel, build_chip_callable
 from ptogen.harness.runner import build_scene, compiled_program, run_scene
@@ -15,32 +20,53 @@ from ptogen.harness.scene import find_scene
 from ptogen.harness.task_args import TaskArgs
 from ptogen.harness.worker import Worker
 
-NULL_WRITING_KERNEL = r"""
+# Each kernel faults in a way the compiler cannot see through, with what the log must then name.
+FAULTING_KERNELS = {
+    "null_write": (r"""
 #include <cstdint>
-// Writes through a null pointer the compiler cannot see through.
 extern "C" void kernel_entry(int64_t *args) {
     volatile int64_t *target = reinterpret_cast<volatile int64_t *>(args[0] & 0);
     *target = 1;
 }
-"""
+""", "SIGSEGV at fault address 0x0"),
+    "divide_by_zero": (r"""
+#include <cstdint>
+extern "C" void kernel_entry(int64_t *args) {
+    volatile int64_t zero = args[0] & 0;
+    volatile int64_t quotient = args[0] / zero;
+    (void)quotient;
+}
+""", "SIGFPE"),
+    "throw": (r"""
+#include <cstdint>
+#include <stdexcept>
+extern "C" void kernel_entry(int64_t *) { throw std::runtime_error("the kernel gave up"); }
+""", "an escaping C++ exception (the kernel gave up)"),
+}
 
 
 @pytest.fixture(scope="module")
-def faulting_kernel(tmp_path_factory) -> bytes:
+def faulting_kernels(tmp_path_factory) -> dict[str, bytes]:
     folder = tmp_path_factory.mktemp("fault")
-    source = folder / "null_write.cpp"
-    source.write_text(NULL_WRITING_KERNEL)
-    library = folder / "null_write.so"
-    subprocess.run(["g++", "-shared", "-fPIC", "-O2", "-o", str(library), str(source)], check=True)
-    return library.read_bytes()
+    built = {}
+    for name, (text, _) in FAULTING_KERNELS.items():
+        source = folder / f"{name}.cpp"
+        source.write_text(text)
+        library = folder / f"{name}.so"
+        subprocess.run(["g++", "-shared", "-fPIC", "-O2", "-o", str(library), str(source)], check=True)
+        built[name] = library.read_bytes()
+    return built
 
 
 @pytest.mark.parametrize("arch", ["a2a3", "a5"])
-def test_a_kernel_writing_through_null_is_an_aicore_exception(arch, faulting_kernel, capfd):
+@pytest.mark.parametrize("fault", sorted(FAULTING_KERNELS))
+def test_a_faulting_kernel_is_an_aicore_exception(arch, fault, faulting_kernels, capfd):
+    if fault == "divide_by_zero" and platform.machine() != "x86_64":
+        pytest.skip("only x86-64 traps an integer division by zero")
     scene = find_scene("vector_example", "host_build_graph")
     build_scene(scene, arch)
     kernels = [Kernel(k.func_id, k.core, compiled_program(scene, arch, k.source)) for k in scene.kernels]
-    kernels[1] = Kernel(kernels[1].func_id, kernels[1].core_type, faulting_kernel)
+    kernels[1] = Kernel(kernels[1].func_id, kernels[1].core_type, faulting_kernels[fault])
     blob = build_chip_callable(
         compiled_program(scene, arch, scene.orchestration.source), scene.orchestration.function,
         scene.orchestration.signature, kernels,
@@ -57,7 +83,7 @@ def test_a_kernel_writing_through_null_is_an_aicore_exception(arch, faulting_ker
         # The simulator logs the exception as the hardware's device log does: signal, address, core, block.
         log = capfd.readouterr().err
         assert "AICore exception on device 6: core " in log, log
-        assert "SIGSEGV at fault address 0x0" in log and "block " in log, log
+        assert FAULTING_KERNELS[fault][1] in log and "block " in log, log
     finally:
         worker.close()
 
@@ -67,3 +93,28 @@ def test_a_kernel_writing_through_null_is_an_aicore_exception(arch, faulting_ker
         run_scene(fresh, scene, build_scene(scene, arch), rounds=1)
     finally:
         fresh.close()
+
+
+# Runs a scene (so the simulator's handler is installed and its cores exist), then faults on the main
+# thread, which is no simulated core.
+HOST_CRASH = """
+import ctypes, sys
+from ptogen.harness.runner import build_scene, run_scene
+from ptogen.harness.scene import find_scene
+from ptogen.harness.worker import Worker
+scene = find_scene("vector_example", "host_build_graph")
+worker = Worker("a2a3", "host_build_graph", device_id=5, build=False).init()
+run_scene(worker, scene, build_scene(scene, "a2a3"), rounds=1)
+print("ran", flush=True)
+ctypes.string_at(0)
+print("survived", flush=True)
+"""
+
+
+def test_a_fault_outside_a_simulated_core_still_crashes_the_process():
+    build_scene(find_scene("vector_example", "host_build_graph"), "a2a3")
+    builder.build(["a2a3"], ["host_build_graph"])
+    done = subprocess.run([sys.executable, "-c", HOST_CRASH], capture_output=True, text=True, timeout=600)
+    assert "ran" in done.stdout, done.stderr[-3000:]
+    assert "survived" not in done.stdout
+    assert done.returncode == -signal.SIGSEGV, (done.returncode, done.stderr[-3000:])
