@@ -8,6 +8,7 @@
 // holds a lock (inside malloc, or inside a ptosim call) leaves that lock held. Under a sanitizer the
 // handler is not installed: the sanitizer reports the fault and ends the process, as a sanitized run wants.
 #include <dlfcn.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -28,11 +29,26 @@ constexpr size_t kAltStackBytes = 64 * 1024;
 struct sigaction g_previous[NSIG];
 bool g_installed = false;
 
-// Set only by the owning thread; the handler reads them on the same thread.
-thread_local sigjmp_buf *t_jump = nullptr;
-thread_local int t_signo = 0;
-thread_local uintptr_t t_address = 0, t_pc = 0;
+// The handler finds the faulting thread's core by its pthread_t in a fixed table: no thread_local is read
+// in the handler, since a thread's first touch of a shared library's thread_local may allocate, and the
+// faulting thread may be inside malloc.
+constexpr int kSlots = 4096;
+struct Slot {
+    std::atomic<unsigned long> owner{0};  // pthread_t of the core thread holding the slot, 0 if free
+    std::atomic<sigjmp_buf *> jump{nullptr};  // set while the core runs device code
+    int signo = 0;
+    uintptr_t address = 0, pc = 0;
+};
+Slot g_slots[kSlots];
+thread_local Slot *t_slot = nullptr;
 thread_local void *t_alt_stack = nullptr;
+
+Slot *slot_of_this_thread() {
+    const auto self = static_cast<unsigned long>(::pthread_self());
+    for (Slot &slot : g_slots)
+        if (slot.owner.load(std::memory_order_acquire) == self) return &slot;
+    return nullptr;
+}
 
 uintptr_t pc_of(void *context) {
     const auto *uc = static_cast<const ucontext_t *>(context);
@@ -62,16 +78,16 @@ void pass_on(int signo, siginfo_t *info, void *context) {
 }
 
 void on_fatal_signal(int signo, siginfo_t *info, void *context) {
-    sigjmp_buf *jump = t_jump;
-    // Only a fault of this thread's own code counts (si_code > 0); a signal another process sent does not.
-    if (jump == nullptr || info == nullptr || info->si_code <= 0) {
+    // Only a fault of a core's own device code counts (si_code > 0: not a signal another process sent).
+    Slot *slot = info != nullptr && info->si_code > 0 ? slot_of_this_thread() : nullptr;
+    sigjmp_buf *jump = slot != nullptr ? slot->jump.exchange(nullptr) : nullptr;
+    if (jump == nullptr) {
         pass_on(signo, info, context);
         return;
     }
-    t_jump = nullptr;
-    t_signo = signo;
-    t_address = reinterpret_cast<uintptr_t>(info->si_addr);
-    t_pc = pc_of(context);
+    slot->signo = signo;
+    slot->address = reinterpret_cast<uintptr_t>(info->si_addr);
+    slot->pc = pc_of(context);
     siglongjmp(*jump, 1);
 }
 
@@ -110,38 +126,50 @@ const char *signal_name(int signo) {
 void enter_core_thread() {
     install_once();
     if (!g_installed) return;
+    const auto self = static_cast<unsigned long>(::pthread_self());
+    for (Slot &slot : g_slots) {
+        unsigned long free_slot = 0;
+        if (slot.owner.compare_exchange_strong(free_slot, self)) {
+            t_slot = &slot;
+            break;
+        }
+    }
+    if (t_slot == nullptr) return;  // more core threads than slots: this one's faults end the process
     // A fault may be a stack overflow: the handler needs a stack of its own.
     void *stack = ::mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (stack == MAP_FAILED) return;
     stack_t alt{};
     alt.ss_sp = stack;
     alt.ss_size = kAltStackBytes;
-    if (::sigaltstack(&alt, nullptr) != 0) {
-        ::munmap(stack, kAltStackBytes);
+    if (stack == MAP_FAILED || ::sigaltstack(&alt, nullptr) != 0) {
+        if (stack != MAP_FAILED) ::munmap(stack, kAltStackBytes);
+        t_slot->owner.store(0, std::memory_order_release);
+        t_slot = nullptr;
         return;
     }
     t_alt_stack = stack;
 }
 
 void leave_core_thread() {
-    if (t_alt_stack == nullptr) return;
+    if (t_slot == nullptr) return;
     stack_t off{};
     off.ss_flags = SS_DISABLE;
     ::sigaltstack(&off, nullptr);
     ::munmap(t_alt_stack, kAltStackBytes);
     t_alt_stack = nullptr;
+    t_slot->owner.store(0, std::memory_order_release);
+    t_slot = nullptr;
 }
 
 bool run_contained(void (*entry)(void *), void *arg, CoreFault *fault) {
+    Slot *const slot = t_slot;
     sigjmp_buf jump;
     if (sigsetjmp(jump, 1) != 0) {  // the mask is restored: the signal is deliverable again
-        fault->signo = t_signo;
-        fault->address = t_address;
-        fault->pc = t_pc;
+        fault->signo = slot->signo;
+        fault->address = slot->address;
+        fault->pc = slot->pc;
         return false;
     }
-    if (g_installed && t_alt_stack != nullptr) t_jump = &jump;
-    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (slot != nullptr) slot->jump.store(&jump);
     bool ok = false;
     try {
         entry(arg);
@@ -151,9 +179,7 @@ bool run_contained(void (*entry)(void *), void *arg, CoreFault *fault) {
     } catch (...) {
         fault->exception = "an exception that is not a std::exception";
     }
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-    t_jump = nullptr;
-    if (!ok && fault->exception.empty()) fault->exception = "an exception";
+    if (slot != nullptr) slot->jump.store(nullptr);
     return ok;
 }
 
