@@ -84,6 +84,8 @@ def test_a_faulting_kernel_is_an_aicore_exception(arch, fault, faulting_kernels,
         log = capfd.readouterr().err
         assert "AICore exception on device 6: core " in log, log
         assert FAULTING_KERNELS[fault][1] in log and "block " in log, log
+        if fault != "throw":
+            assert "(kernel_entry), the kernel at device address 0x" in log, log
     finally:
         worker.close()
 

@@ -74,20 +74,24 @@ int run_aicore(const std::shared_ptr<Launch> &launch, int device, uint32_t block
         id.register_base = reinterpret_cast<uint64_t>(registers) +
                            static_cast<uint64_t>(g.register_block_of(core, static_cast<int>(block_dim))) * c.register_block_size;
         auto ok = std::make_shared<bool>(true);
-        auto fault = std::make_shared<CoreFault>();
+        auto fault = std::make_shared<std::string>();
         CoreWork work;
         work.run = [launch, id, ok, fault] {
             t_core = id;
             std::vector<uint8_t> mine(launch->args);  // each core reads its own copy of the args
-            *ok = run_contained(launch->registration->entry, mine.data(), fault.get());
-            if (!*ok) core_faulted();
+            CoreFault what;
+            *ok = run_contained(launch->registration->entry, mine.data(), &what);
+            if (!*ok) {
+                *fault = describe_fault(what);
+                core_faulted();
+            }
             t_core = CoreIdentity{};  // parked, the thread is no core of any launch
         };
         work.finished = [launch, core, ok, fault, id] {
             std::lock_guard<std::mutex> lock(launch->mu);
             if (!*ok) {
                 if (launch->failures == 0) {
-                    launch->first_fault = describe_fault(*fault);
+                    launch->first_fault = *fault;
                     launch->fault_core = core;
                     launch->fault_block = id.block_idx;
                     launch->fault_type = id.type;

@@ -195,6 +195,21 @@ std::string describe_fault(const CoreFault &fault) {
     if (fault.pc != 0 && ::dladdr(reinterpret_cast<void *>(fault.pc), &info) != 0 && info.dli_fname != nullptr) {
         where = std::string(" in ") + info.dli_fname;
         if (info.dli_sname != nullptr) where += std::string(" (") + info.dli_sname + ")";
+        // A per-task kernel is known to the host by the device address its image was uploaded to.
+        const int device = bound_device();
+        std::lock_guard<std::mutex> lock(sim().mu);
+        if (device >= 0 && sim().devices.count(device) != 0) {
+            for (const auto &kernel : sim().devices[device].kernels) {
+                Dl_info entry{};
+                if (::dladdr(kernel.second->entry, &entry) != 0 && entry.dli_fbase == info.dli_fbase) {
+                    char address[64];
+                    std::snprintf(address, sizeof address, ", the kernel at device address 0x%llx",
+                                  static_cast<unsigned long long>(kernel.first));
+                    where += address;
+                    break;
+                }
+            }
+        }
     }
     std::snprintf(text, sizeof text, "%s at fault address 0x%llx (pc 0x%llx%s)", signal_name(fault.signo),
                   static_cast<unsigned long long>(fault.address), static_cast<unsigned long long>(fault.pc), where.c_str());

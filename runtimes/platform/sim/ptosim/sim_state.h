@@ -229,7 +229,8 @@ void leave_core_thread();
 // Runs device code on a core thread; false (and *fault) if it raised a fatal signal or threw. The frames
 // between the fault and here are abandoned, not unwound, as a hardware core's are.
 bool run_contained(void (*entry)(void *), void *arg, CoreFault *fault);
-// "SIGSEGV at fault address 0x0 (pc 0x... in <image>)" or "an escaping C++ exception (...)".
+// "SIGSEGV at fault address 0x0 (pc 0x... in <image> (<symbol>), the kernel at device address 0x...)" or
+// "an escaping C++ exception (...)". On the faulted core, no lock held: it takes sim().mu.
 std::string describe_fault(const CoreFault &fault);
 // The calling core's work faulted: the core is taken out of its device once the work ends.
 void core_faulted();
