@@ -71,3 +71,21 @@ extern "C" void kernel_entry(int64_t *) {
     }
 }
 """
+
+
+def vector_example_with_kernel(arch: str, program: bytes):
+    """hbg vector_example's scene and a ChipCallable of it whose func_id 1 kernel (both add_scalar tasks) is
+    `program`: how the hang and fault tests put a misbehaving kernel into a real graph."""
+    from ptogen.harness.callable import Kernel, build_chip_callable
+    from ptogen.harness.runner import build_scene, compiled_program
+    from ptogen.harness.scene import find_scene
+
+    scene = find_scene("vector_example", "host_build_graph")
+    build_scene(scene, arch)
+    kernels = [Kernel(k.func_id, k.core, compiled_program(scene, arch, k.source)) for k in scene.kernels]
+    kernels[1] = Kernel(kernels[1].func_id, kernels[1].core_type, program)
+    blob = build_chip_callable(
+        compiled_program(scene, arch, scene.orchestration.source), scene.orchestration.function,
+        scene.orchestration.signature, kernels,
+    )
+    return scene, blob

@@ -11,11 +11,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import vector_example_with_kernel
 
 from ptogen import build as builder
 from ptogen.harness.binding import RuntimeCallError
-from ptogen.harness.callable import Kernel, build_chip_callable
-from ptogen.harness.runner import build_scene, compiled_program, run_scene
+from ptogen.harness.runner import build_scene, run_scene
 from ptogen.harness.scene import find_scene
 from ptogen.harness.task_args import TaskArgs
 from ptogen.harness.worker import Worker
@@ -63,14 +63,7 @@ def faulting_kernels(tmp_path_factory) -> dict[str, bytes]:
 def test_a_faulting_kernel_is_an_aicore_exception(arch, fault, faulting_kernels, capfd):
     if fault == "divide_by_zero" and platform.machine() != "x86_64":
         pytest.skip("only x86-64 traps an integer division by zero")
-    scene = find_scene("vector_example", "host_build_graph")
-    build_scene(scene, arch)
-    kernels = [Kernel(k.func_id, k.core, compiled_program(scene, arch, k.source)) for k in scene.kernels]
-    kernels[1] = Kernel(kernels[1].func_id, kernels[1].core_type, faulting_kernels[fault])
-    blob = build_chip_callable(
-        compiled_program(scene, arch, scene.orchestration.source), scene.orchestration.function,
-        scene.orchestration.signature, kernels,
-    )
+    scene, blob = vector_example_with_kernel(arch, faulting_kernels[fault])
     case = scene.cases[0]
     worker = Worker(arch, "host_build_graph", device_id=6).init()
     try:

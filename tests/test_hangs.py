@@ -6,13 +6,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import HANGING_KERNEL
+from conftest import HANGING_KERNEL, vector_example_with_kernel
 
 from ptogen import build as builder
 from ptogen.harness.binding import RuntimeCallError
-from ptogen.harness.callable import Kernel, build_chip_callable
-from ptogen.harness.runner import build_scene, compiled_program, run_scene
-from ptogen.harness.scene import find_scene
+from ptogen.harness.runner import build_scene, run_scene
 from ptogen.harness.task_args import TaskArgs
 from ptogen.harness.worker import Worker
 
@@ -29,14 +27,7 @@ def hanging_kernel(tmp_path_factory) -> bytes:
 
 @pytest.mark.parametrize("arch", ["a2a3", "a5"])
 def test_a_hung_kernel_times_out_and_leaves_the_process_usable(arch, hanging_kernel):
-    scene = find_scene("vector_example", "host_build_graph")
-    build_scene(scene, arch)
-    kernels = [Kernel(k.func_id, k.core, compiled_program(scene, arch, k.source)) for k in scene.kernels]
-    kernels[1] = Kernel(kernels[1].func_id, kernels[1].core_type, hanging_kernel)  # both add_scalar tasks hang
-    blob = build_chip_callable(
-        compiled_program(scene, arch, scene.orchestration.source), scene.orchestration.function,
-        scene.orchestration.signature, kernels,
-    )
+    scene, blob = vector_example_with_kernel(arch, hanging_kernel)  # both add_scalar tasks hang
     case = scene.cases[0]
     worker = Worker(arch, "host_build_graph", device_id=6).init()
     sim = worker.ptosim
